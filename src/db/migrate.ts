@@ -83,6 +83,7 @@ import * as m0080 from './migrations/0080_saved_search_name_keys.js';
 import * as m0081 from './migrations/0081_reply_codes_outlive_users.js';
 import * as m0082 from './migrations/0082_role_name_keys.js';
 import * as m0083 from './migrations/0083_user_search_keys.js';
+import * as m0084 from './migrations/0084_throttle_sends.js';
 
 /** Every migration, in order. Listed here (not read from disk) so the same code runs from src and dist. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -166,6 +167,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0081_reply_codes_outlive_users': m0081,
   '0082_role_name_keys': m0082,
   '0083_user_search_keys': m0083,
+  '0084_throttle_sends': m0084,
 };
 
 /**

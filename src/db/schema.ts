@@ -679,7 +679,10 @@ export interface NotificationsTable {
   attempts: ColumnType<number, number | undefined, number>;
   lease_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   sent_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-  /** When its destination's throttle let it through, while it is being sent (it counts meanwhile). */
+  /**
+   * When its destination's throttle let it through, while it is being sent (it counts meanwhile): marked
+   * by processes from before migration 0084 only; newer ones mark in `throttle_sends`.
+   */
   let_through_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /**
    * When its provider first answered it 429, on the engine's clock (notify/sender.ts): how long it has
@@ -690,6 +693,21 @@ export interface NotificationsTable {
   last_error: string | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
+}
+
+/**
+ * A text or call a destination's throttle counts (migration 0084), kept apart from its message so that
+ * it counts whatever becomes of that (an alert deleted): let through and being sent (`sent` false), or
+ * recorded sent. Deleted by retention once past the longest throttle window.
+ */
+export interface ThrottleSendsTable {
+  notification_id: string;
+  method: string;
+  address: string;
+  /** The person (their id) or named destination it was for: messages that went as one count once. */
+  who: string | null;
+  at: Date;
+  sent: boolean;
 }
 
 export interface AppSecretsTable {
@@ -1093,6 +1111,7 @@ export interface Database {
   team_routing_rules: TeamRoutingRulesTable;
   alert_escalations: AlertEscalationsTable;
   notifications: NotificationsTable;
+  throttle_sends: ThrottleSendsTable;
   app_secrets: AppSecretsTable;
   push_subscriptions: PushSubscriptionsTable;
   slack_messages: SlackMessagesTable;

@@ -59,6 +59,12 @@ function stillClaimed(claimed: readonly { id: string; attempts: number }[]) {
       WHERE n.id = c.id AND n.state = 'sending' AND n.attempts = c.attempts`;
 }
 
+/**
+ * Starts the `last_error` of a message put back to wait for its destination's throttle (until it goes):
+ * only a message that was due can wait for it.
+ */
+export const THROTTLED = 'throttled:';
+
 /** The priorities a message may have (P1..P5 as 1..5, migration 0074): the claim reads each apart. */
 const NOTIFICATION_PRIORITIES = [1, 2, 3, 4, 5];
 
@@ -134,7 +140,11 @@ export const notificationsRepository = {
     return result.rows.sort((a, b) => a.priority - b.priority || a.due_at.getTime() - b.due_at.getTime());
   },
 
-  /** Records outcomes in one statement; returns the ids whose claim was still current (the rest were taken over). */
+  /**
+   * Records outcomes in one statement; returns the ids whose claim was still current (the rest were taken
+   * over). A message its throttle let through (`letThrough`) counts from then on as sent at its `sent_at`,
+   * in `throttle_sends`, whatever becomes of the message; one not sent no longer counts.
+   */
   async recordOutcomes(
     db: Queryable,
     outcomes: readonly NotificationOutcome[],
@@ -157,26 +167,35 @@ export const notificationsRepository = {
         SELECT * FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS r(
           id uuid, attempts int, state text, due_at timestamptz, provider_id text,
           sent_at timestamptz, last_error text, refund boolean, rate_limited_since timestamptz)
+      ), recorded AS (
+        UPDATE notifications n
+        SET state = i.state, lease_until = NULL, updated_at = ${now},
+            attempts = n.attempts - CASE WHEN i.refund THEN 1 ELSE 0 END,
+            due_at = coalesce(i.due_at, n.due_at), provider_id = coalesce(i.provider_id, n.provider_id),
+            sent_at = coalesce(i.sent_at, n.sent_at), last_error = i.last_error, let_through_at = NULL,
+            rate_limited_since = CASE
+              WHEN i.rate_limited_since IS NOT NULL THEN coalesce(n.rate_limited_since, i.rate_limited_since)
+              WHEN i.refund THEN n.rate_limited_since
+              ELSE NULL END
+        FROM input i
+        WHERE n.id = i.id AND n.state = 'sending' AND n.attempts = i.attempts
+        RETURNING n.id, n.state, n.sent_at
+      ), sends AS (
+        UPDATE throttle_sends t SET sent = true, at = coalesce(r.sent_at, t.at)
+        FROM recorded r WHERE t.notification_id = r.id AND r.state = 'sent' AND NOT t.sent
+      ), unsent AS (
+        DELETE FROM throttle_sends t
+        USING recorded r WHERE t.notification_id = r.id AND r.state <> 'sent' AND NOT t.sent
       )
-      UPDATE notifications n
-      SET state = i.state, lease_until = NULL, updated_at = ${now},
-          attempts = n.attempts - CASE WHEN i.refund THEN 1 ELSE 0 END,
-          due_at = coalesce(i.due_at, n.due_at), provider_id = coalesce(i.provider_id, n.provider_id),
-          sent_at = coalesce(i.sent_at, n.sent_at), last_error = i.last_error, let_through_at = NULL,
-          rate_limited_since = CASE
-            WHEN i.rate_limited_since IS NOT NULL THEN coalesce(n.rate_limited_since, i.rate_limited_since)
-            WHEN i.refund THEN n.rate_limited_since
-            ELSE NULL END
-      FROM input i
-      WHERE n.id = i.id AND n.state = 'sending' AND n.attempts = i.attempts
-      RETURNING n.id`).execute(db);
+      SELECT id FROM recorded`).execute(db);
     return new Set(updated.rows.map((r) => r.id));
   },
 
   /**
    * Cancels, with `why`, the copies of the pages `sentIds` (recorded as sent): the pending pages about the
    * same alert to the same destination (type, address and person or named destination) that are due by
-   * `now` or being retried (an attempt made, or rate limited). Each repeat round plans pages of its own,
+   * `now`, being retried (an attempt made, or rate limited) or waiting for their destination's throttle
+   * (put back, due when it lets them through: they were due). Each repeat round plans pages of its own,
    * and those a provider outage held back come due together: without this, one person gets a burst of
    * the same page. Pages due later untried (a repeat's next round) are left to come. Rows another round
    * holds are skipped (it is sending them). Returns those cancelled, with their recipient's name.
@@ -199,7 +218,8 @@ export const notificationsRepository = {
         LEFT JOIN users u ON u.id = n.user_id
         WHERE s.id = ANY(${sentIds}::uuid[]) AND s.state = 'sent' AND s.kind = 'create-alert'
           AND n.kind = 'create-alert' AND n.state = 'pending' AND n.id <> s.id
-          AND (n.due_at <= ${now} OR n.attempts > 0 OR n.rate_limited_since IS NOT NULL)
+          AND (n.due_at <= ${now} OR n.attempts > 0 OR n.rate_limited_since IS NOT NULL
+               OR starts_with(n.last_error, ${THROTTLED}))
         FOR UPDATE OF n SKIP LOCKED
       )
       UPDATE notifications n
@@ -229,7 +249,8 @@ export const notificationsRepository = {
 
   /**
    * Gives claimed messages back, unsent and due again at once, their attempt refunded: a round that
-   * failed before sending anything must not hold them until its lease runs out.
+   * failed before sending anything must not hold them until its lease runs out. What their throttle let
+   * through no longer counts.
    */
   async release(
     db: Queryable,
@@ -238,10 +259,16 @@ export const notificationsRepository = {
   ): Promise<void> {
     if (claimed.length === 0) return;
     await sql`
-      UPDATE notifications n
-      SET state = 'pending', lease_until = NULL, attempts = n.attempts - 1, let_through_at = NULL,
-          updated_at = ${now}
-      ${stillClaimed(claimed)}`.execute(db);
+      WITH released AS (
+        UPDATE notifications n
+        SET state = 'pending', lease_until = NULL, attempts = n.attempts - 1, let_through_at = NULL,
+            updated_at = ${now}
+        ${stillClaimed(claimed)}
+        RETURNING n.id
+      )
+      DELETE FROM throttle_sends t USING released r WHERE t.notification_id = r.id AND NOT t.sent`.execute(
+      db,
+    );
   },
 
   /** What is due and unclaimed (or whose claim ran out), for the metrics; counted up to `limit`. */
@@ -291,8 +318,9 @@ export const notificationsRepository = {
   /**
    * The sends that count against these destinations' throttles since `since`, by "type address": those
    * recorded as sent, and those let through that are being sent now (but not `exceptIds`, the caller's
-   * own, which it decides on again). Messages that went as one (a bundle: the same instant, the same
-   * person) are one send. Read without a lock: what a round decides from it is checked by `letThrough`.
+   * own, which it decides on again), from `throttle_sends` (migration 0084: they count whatever became
+   * of their messages since). Messages that went as one (a bundle: the same instant, the same person) are
+   * one send. Read without a lock: what a round decides from it is checked by `letThrough`.
    */
   async sendsSince(
     db: Queryable,
@@ -308,9 +336,10 @@ export const notificationsRepository = {
   },
 
   /**
-   * Marks `markIds` as let through at `at`, under a lock per destination held until the mark commits (one
-   * statement: migration 0042), and returns the sends that counted just before the marks, as
-   * `sendsSince` does, read once the locks were granted: the caller sends only what those still allow.
+   * Marks `markIds` as let through at `at` (in `throttle_sends`), under a lock per destination held until
+   * the mark commits (one statement: migrations 0042 and 0084), and returns the sends that counted just
+   * before the marks, as `sendsSince` does, read once the locks were granted: the caller sends only what
+   * those still allow.
    */
   async letThrough(
     db: Queryable,
@@ -321,7 +350,7 @@ export const notificationsRepository = {
     at: Date,
   ): Promise<Map<string, Date[]>> {
     const rows = await sql<ThrottleSend>`
-      SELECT * FROM vigil_throttle_let_through(
+      SELECT * FROM vigil_throttle_let_through_apart(
         ${destinations.map((d) => `vigil:throttle:${destinationKey(d.type, d.address)}`)}::text[],
         ${destinations.map((d) => d.type)}::text[], ${destinations.map((d) => d.address)}::text[],
         ${since}, ${exceptIds}::uuid[], ${markIds}::uuid[], ${at})`.execute(db);
@@ -332,11 +361,19 @@ export const notificationsRepository = {
   async clearLetThrough(db: Queryable, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     await db
-      .updateTable('notifications')
-      .set({ let_through_at: null })
-      .where('id', 'in', ids)
-      .where('state', '=', 'sending')
+      .deleteFrom('throttle_sends')
+      .where('notification_id', 'in', ids)
+      .where('sent', '=', false)
       .execute();
+  },
+
+  /**
+   * Deletes the sends the throttles counted at or before `before` (the longest window ago: none counts any
+   * more), and marks left that old by a round that never recorded; returns how many.
+   */
+  async purgeThrottleSends(db: Queryable, before: Date): Promise<number> {
+    const deleted = await db.deleteFrom('throttle_sends').where('at', '<=', before).executeTakeFirst();
+    return Number(deleted.numDeletedRows);
   },
 
   /**

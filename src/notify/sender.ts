@@ -18,7 +18,12 @@ import {
   type Channels,
 } from './destinations/registry.js';
 import { bothAllow, nextAllowedAt } from './destinations/throttle.js';
-import { destinationKey, notificationsRepository as repo, type NotificationOutcome } from './repository.js';
+import {
+  destinationKey,
+  notificationsRepository as repo,
+  THROTTLED,
+  type NotificationOutcome,
+} from './repository.js';
 import { emailThreadsRepository } from './email-threads.js';
 import { whyNotPageable, whyUnwanted } from './planner.js';
 
@@ -178,9 +183,6 @@ interface RoundReads {
    */
   again(rows: readonly NotificationRow[]): Promise<SendView | undefined>;
 }
-
-/** Marks a message put back to wait for its destination's throttle (in last_error, until it goes). */
-const THROTTLED = 'throttled:';
 
 /** A temporary failure is tried again after 15 s, 30 s, 1 min … up to 15 min, with jitter. */
 export function retryDelayMs(attempt: number): number {

@@ -1,4 +1,16 @@
 import type { ThrottleRule } from './destination.js';
+import { CONTACT_METHOD_TYPES, throttleOf } from './registry.js';
+
+/**
+ * The longest window of any destination type's throttle (voice's 15 minutes): no throttle counts a send
+ * older than that, and retention deletes those (engine/retention.ts).
+ */
+export function longestThrottleWindowMs(): number {
+  return Math.max(
+    0,
+    ...CONTACT_METHOD_TYPES.flatMap((type) => throttleOf(type).map((rule) => rule.windowMs)),
+  );
+}
 
 /**
  * When the next message to one address may go, given the times earlier ones went (any order): `now`
