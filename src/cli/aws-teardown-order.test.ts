@@ -8,6 +8,9 @@ import { Command } from 'commander';
 import { startFakeAwsAccount, type FakeAwsAccount } from '../testing/fake-aws-account/server.js';
 import { CUSTOMER, OPERATOR, VIGIL } from '../testing/fake-aws-account/identities.js';
 import { startTestServer, type TestServer } from '../testing/harness.js';
+import { memberAccountAccess, operatorAccess } from '../integrations/securityhub/aws-setup/aws-context.js';
+import { runTeardown } from '../integrations/securityhub/aws-setup/teardown.js';
+import { createVigilApi, VigilApiError } from '../integrations/securityhub/aws-setup/vigil-api.js';
 import { awsCommand } from './aws.js';
 
 /**
@@ -191,5 +194,83 @@ describe('vigil aws teardown across accounts', () => {
     } finally {
       aws.allow('iam:GetRole', MEMBER_ROLE);
     }
+  });
+
+  it('says both what did not finish and that the write-back is still on, when Vigil cannot be told', async () => {
+    const integration = await integrationWithWriteback('Unreachable Hub');
+    const api = createVigilApi({ url: server.url, apiKey: server.key });
+    const unreachable = {
+      ...api,
+      updateSettings: async () => {
+        throw new VigilApiError('Vigil answered 503 to PATCH: unavailable.');
+      },
+    };
+    const operator = operatorAccess('operator');
+    const lines: string[] = [];
+    const request = {
+      facts: await api.facts(integration.id),
+      regions: ['us-east-1'],
+      accounts: [operator, memberAccountAccess(operator, MEMBER_ROLE)],
+      dryRun: false,
+      keepRoles: false,
+      vigil: unreachable,
+      progress: (line: string) => lines.push(line),
+    };
+    aws.deny('iam:GetRole', MEMBER_ROLE);
+    try {
+      const error = await runTeardown(request).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      assert.ok(!aws.roles(CUSTOMER).some((r) => r.name === integration.role), 'the role went');
+      assert.match(
+        error?.message ?? '',
+        /teardown did not finish in 1 places:\n {2}444455556666 global: .*iam:GetRole/,
+        lines.join('\n'),
+      );
+      assert.match(
+        error?.message ?? '',
+        /the write-back role .* is deleted, but Vigil could not be told to stop assuming it \(Vigil answered 503.*turn the write-back off in the integration's settings/,
+      );
+    } finally {
+      aws.allow('iam:GetRole', MEMBER_ROLE);
+    }
+    assert.equal((await writeback(integration.id)).sendUpdatesBack, true, 'Vigil was never told');
+  });
+
+  it('lets an unexpected error through, not the write-back message, when Vigil cannot be told', async () => {
+    const integration = await integrationWithWriteback('Buggy Hub');
+    const api = createVigilApi({ url: server.url, apiKey: server.key });
+    const bug = new TypeError('a bug after the role went');
+    const lines: string[] = [];
+    let thrown = false;
+    const operator = operatorAccess('operator');
+    const error = await runTeardown({
+      facts: await api.facts(integration.id),
+      regions: ['us-east-1'],
+      accounts: [operator, memberAccountAccess(operator, MEMBER_ROLE)],
+      dryRun: false,
+      keepRoles: false,
+      vigil: {
+        ...api,
+        updateSettings: async () => {
+          throw new VigilApiError('Vigil answered 503 to PATCH: unavailable.');
+        },
+      },
+      // The first line about the member account stands for a bug anywhere after the role went.
+      progress: (line: string) => {
+        if (!thrown && line.includes(MEMBER)) {
+          thrown = true;
+          throw bug;
+        }
+        lines.push(line);
+      },
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(!aws.roles(CUSTOMER).some((r) => r.name === integration.role), 'the role went');
+    assert.equal(error, bug, lines.join('\n'));
+    assert.match(lines.join('\n'), /Vigil could not be told to stop assuming it/);
   });
 });

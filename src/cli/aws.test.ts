@@ -1000,7 +1000,7 @@ describe("vigil aws setup and check with the integration's current key", () => {
     }
   });
 
-  it('keeps the subscription with the older key until Vigil has confirmed the new one', async () => {
+  it('removes the subscription with an older key (which Vigil already refuses) only once Vigil has confirmed the new one', async () => {
     const integration = await addIntegration('Slow Rotation Hub');
     const setup = ['setup', '--integration', integration.id, '--region', 'us-east-1'];
     const send = deliver;
@@ -1026,6 +1026,9 @@ describe("vigil aws setup and check with the integration's current key", () => {
         ],
         'the confirmed subscription stays while the new one is pending',
       );
+      // It delivers nothing meanwhile: the wait matters only with an older Vigil, which gives no key
+      // fingerprint, so setup cannot tell that the URL given is not the integration's current key.
+      assert.ok(!(await keyWorks(integration.endpointUrl)), 'Vigil refuses the older key');
       const again = await vigil([...setup, '--endpoint-url', rotated]);
       assert.equal(again.error, undefined, `${again.error?.message}\n${again.lines.join('\n')}`);
       const text = again.lines.join('\n');
@@ -1102,6 +1105,108 @@ describe("vigil aws setup and check with the integration's current key", () => {
       iam.destroy();
       sns.destroy();
       await vigil(['teardown', '--integration', integration.id, '--region', 'us-east-1']);
+    }
+  });
+
+  it('--regenerate-key makes the roles before the key: a trust policy IAM refuses costs no key', async () => {
+    const integration = await addIntegration('Unknown Principal Hub');
+    const run = await vigil([
+      'setup',
+      '--integration',
+      integration.id,
+      '--region',
+      'us-east-1',
+      '--regenerate-key',
+      '--vigil-principal',
+      'arn:aws:iam::210987654321:role/NoSuchRole',
+    ]);
+    const text = run.lines.join('\n');
+    assert.match(
+      run.error?.message ?? '',
+      /no new key was made, so the old key still works:\n {2}111122223333 global: IAM refused the write-back role's trust policy.*Invalid principal/s,
+    );
+    assert.doesNotMatch(text, /Made a new key/);
+    assert.ok(await keyWorks(integration.endpointUrl), 'the old key still works');
+    assert.equal(topicOf(integration.id), undefined, 'nothing was made in the region');
+  });
+
+  it('--regenerate-key: a refused write in a region comes after the key, and the run says to set up again with the new one', async () => {
+    const integration = await addIntegration('Subscribe Denied Hub');
+    const setup = ['setup', '--integration', integration.id, '--region', 'us-east-1'];
+    aws.deny('sns:Subscribe');
+    let run;
+    try {
+      run = await vigil([...setup, '--regenerate-key']);
+    } finally {
+      aws.allow('sns:Subscribe');
+    }
+    try {
+      const newUrl = /shown only now .*: (https:\/\/\S+)$/m.exec(run.lines.join('\n'))?.[1] ?? '';
+      assert.match(newUrl, /\?apiKey=/, run.lines.join('\n'));
+      assert.match(
+        run.error?.message ?? '',
+        /may not call sns:Subscribe.*A new key was made \(its endpoint URL is above\): run vigil aws setup again with --endpoint-url <that URL>, not --regenerate-key/s,
+      );
+      assert.ok(!(await keyWorks(integration.endpointUrl)), 'the old key is gone');
+      const again = await vigil([...setup, '--endpoint-url', newUrl]);
+      assert.equal(again.error, undefined, `${again.error?.message}\n${again.lines.join('\n')}`);
+      assert.deepEqual(subscriptionsOf(integration.id), [[newUrl, true]]);
+    } finally {
+      await vigil(['teardown', '--integration', integration.id, '--region', 'us-east-1']);
+    }
+  });
+
+  it('an older key’s subscription that cannot be removed fails that region only: the others are waited on and the write-back stored', async () => {
+    const integration = await addIntegration('Unsubscribe Denied Hub');
+    // Imported findings: an earlier test left us-west-2 with no room for another custom action.
+    const setup = [
+      'setup',
+      '--integration',
+      integration.id,
+      '--region',
+      REGIONS.join(','),
+      '--events',
+      'imported',
+    ];
+    try {
+      const first = await vigil([...setup, '--endpoint-url', integration.endpointUrl, '--no-writeback']);
+      assert.equal(first.error, undefined, `${first.error?.message}\n${first.lines.join('\n')}`);
+      const rotated = await regenerate(integration.id);
+      aws.deny('sns:Unsubscribe');
+      let run;
+      try {
+        run = await vigil([...setup, '--endpoint-url', rotated]);
+      } finally {
+        aws.allow('sns:Unsubscribe');
+      }
+      const text = run.lines.join('\n');
+      assert.match(
+        run.error?.message ?? '',
+        /setup did not finish in 2 of 2 places.*\n {2}111122223333 us-east-1: .*may not call sns:Unsubscribe.*\n {2}111122223333 us-west-2: .*may not call sns:Unsubscribe/s,
+        text,
+      );
+      assert.match(text, /us-west-2 {2}subscription confirmed by Vigil/);
+      for (const region of REGIONS)
+        assert.deepEqual(
+          topicOf(integration.id, region)?.subscriptions.map((s) => [s.endpoint, s.confirmed]),
+          [
+            [integration.endpointUrl, true],
+            [rotated, true],
+          ],
+        );
+      const stored = (await server.callOk('GET', `/v2/integrations/${integration.id}`)).data;
+      assert.equal(stored.sendUpdatesBack, true, text);
+      assert.match(stored.roleArn ?? '', /:role\/VigilSecurityHubRole-/);
+
+      const again = await vigil([...setup, '--endpoint-url', rotated]);
+      assert.equal(again.error, undefined, `${again.error?.message}\n${again.lines.join('\n')}`);
+      for (const region of REGIONS)
+        assert.deepEqual(
+          topicOf(integration.id, region)?.subscriptions.map((s) => [s.endpoint, s.confirmed]),
+          [[rotated, true]],
+        );
+    } finally {
+      await vigil(['teardown', '--integration', integration.id, '--region', REGIONS.join(',')]);
     }
   });
 

@@ -52,8 +52,8 @@ export interface SetupRequest {
   accounts: AccountAccess[];
   /**
    * The endpoint URL with the integration's key, or how to get one (a new key, whose URL Vigil gives):
-   * asked for only once every account and region has been found usable and nothing there is found
-   * that would stop setup, so a refused run does not cost the old key.
+   * asked for only once a run that only reads has found nothing in the way and the roles are made, so
+   * most refusals do not cost the old key (refusalsBeforeNewKey says which still can).
    */
   endpointUrl: string | (() => Promise<string>);
   vigilPrincipalArn: string;
@@ -206,9 +206,10 @@ async function waitForConfirmation(
 }
 
 /**
- * Once Vigil has confirmed this key's subscription, those with another key on the topic go: until
- * then they are what still delivers (a new key that Vigil never confirms must not leave the topic with
- * no working subscription).
+ * Once Vigil has confirmed this key's subscription, those with another key on the topic go. Vigil
+ * refuses another key, so they deliver nothing even before; the wait matters only with an older Vigil,
+ * which gives no key fingerprint (requireKeyOfIntegration): there the key given may be the wrong one,
+ * and the older subscription the one that works.
  */
 async function removeConfirmedStale(
   a: AccountContext,
@@ -264,8 +265,13 @@ function invokeRole(a: AccountContext, request: SetupRequest, names: ResourceNam
 /**
  * Before a new key is made (--regenerate-key), what would stop setup is looked for, by a dry run that
  * only reads: a role, custom action, topic, connection, API destination or rule of the same name that
- * is not this integration's, or an operation that may not be called. Made first, the key would be lost
- * to such a refusal and every subscription with the old one refused.
+ * is not this integration's, or a reading operation that may not be called. Made first, the key would
+ * be lost to such a refusal and every subscription with the old one refused. Then the roles are made
+ * for real (they do not need the key), so a refused write there (a missing IAM permission, IAM's
+ * "Invalid principal" in the trust policy) costs no key either. What a read cannot tell is whether a
+ * write in a region will be allowed (sns:Subscribe, events:PutRule, …): refused, it comes after the
+ * key is made, so the old key no longer works there; setup says so and to run again with the new
+ * endpoint URL, which makes the subscriptions with it (NEW_KEY_MADE).
  */
 async function refusalsBeforeNewKey(
   usable: { a: AccountContext; regions: string[] }[],
@@ -371,6 +377,10 @@ function warnOtherAccounts(
   );
 }
 
+/** Added to what stops setup once a new key is made: another --regenerate-key would make yet another. */
+const NEW_KEY_MADE =
+  'A new key was made (its endpoint URL is above): run vigil aws setup again with --endpoint-url <that URL>, not --regenerate-key (which would make yet another), and it makes the subscriptions with it; the old key no longer works.';
+
 export async function runSetup(request: SetupRequest): Promise<SetupResult> {
   const { facts, progress } = request;
   if (typeof request.endpointUrl === 'string') {
@@ -396,6 +406,7 @@ export async function runSetup(request: SetupRequest): Promise<SetupResult> {
   let writebackAccount = '';
   let home: string | undefined;
   const setUpAccounts: string[] = [];
+  const newKey = typeof request.endpointUrl !== 'string' && !request.dryRun;
   try {
     // First find out where setup can work at all (credentials, Security Hub on), before making anything.
     const usable: { a: AccountContext; regions: string[] }[] = [];
@@ -415,13 +426,39 @@ export async function runSetup(request: SetupRequest): Promise<SetupResult> {
     }
     if (usable.every((u) => u.regions.length === 0))
       throw new SetupError(`nothing was set up:\n  ${failures.join('\n  ')}`);
-    if (typeof request.endpointUrl !== 'string' && !request.dryRun) {
+    if (newKey) {
       const refusals = await refusalsBeforeNewKey(usable, request, names);
       if (refusals.length > 0)
         throw new SetupError(
           `nothing was set up and no new key was made, so the old key still works:\n  ${refusals.join('\n  ')}\nFix what is said and run vigil aws setup again.`,
         );
     }
+
+    // The roles go first: they do not need the key, so a write IAM refuses (a permission, the trust
+    // policy's principal) stops setup before a new key is made.
+    const roles = new Map<AccountContext, { roleArn: string; invokeRoleArn?: string }>();
+    for (const { a, regions } of usable) {
+      if (regions.length === 0) continue;
+      progress(`Account ${a.account}, as ${a.identity}:`);
+      try {
+        const role = await ensureRole(a, writebackRole(a, request, names), id, request.dryRun);
+        steps.push(report(progress, `${a.account} global`, role));
+        let invokeRoleArn: string | undefined;
+        if (request.mode === 'api-destination') {
+          const invoke = await ensureRole(a, invokeRole(a, request, names), id, request.dryRun);
+          steps.push(report(progress, `${a.account} global`, invoke));
+          invokeRoleArn = invoke.arn;
+        }
+        roles.set(a, { roleArn: role.arn, invokeRoleArn });
+      } catch (error) {
+        if (!newKey || !(error instanceof SetupError)) throw error;
+        throw new SetupError(
+          `no new key was made, so the old key still works:\n  ${a.account} global: ${error.message}\nFix what is said and run vigil aws setup again: it keeps what is done.`,
+          { cause: error },
+        );
+      }
+    }
+
     await setMinimumSeverity(request);
     await setEventTypes(request);
 
@@ -432,17 +469,9 @@ export async function runSetup(request: SetupRequest): Promise<SetupResult> {
     const ready: { a: AccountContext; region: string; replaces: boolean }[] = [];
     setUpAccounts.push(...usable.filter((u) => u.regions.length > 0).map((u) => u.a.account));
     for (const { a, regions } of usable) {
-      if (regions.length === 0) continue;
-      progress(`Account ${a.account}, as ${a.identity}:`);
-      const role = await ensureRole(a, writebackRole(a, request, names), id, request.dryRun);
-      steps.push(report(progress, `${a.account} global`, role));
-
-      let invokeRoleArn: string | undefined;
-      if (request.mode === 'api-destination') {
-        const invoke = await ensureRole(a, invokeRole(a, request, names), id, request.dryRun);
-        steps.push(report(progress, `${a.account} global`, invoke));
-        invokeRoleArn = invoke.arn;
-      }
+      const role = roles.get(a);
+      if (!role) continue;
+      const { invokeRoleArn } = role;
       for (const region of regions) {
         // One region's refusal (a missing permission, a limit) does not stop the others.
         try {
@@ -458,7 +487,7 @@ export async function runSetup(request: SetupRequest): Promise<SetupResult> {
       if (!writebackRoleArn) {
         const first = ready.find((r) => r.a === a)?.region;
         if (first) {
-          writebackRoleArn = role.arn;
+          writebackRoleArn = role.roleArn;
           writebackAccount = a.account;
           home = first;
         }
@@ -467,8 +496,19 @@ export async function runSetup(request: SetupRequest): Promise<SetupResult> {
 
     if (request.mode === 'sns' && !request.dryRun)
       for (const { a, region, replaces } of ready) {
-        await waitForConfirmation(a, region, request, endpointUrl, names);
-        if (replaces) steps.push(...(await removeConfirmedStale(a, region, request, endpointUrl, names)));
+        try {
+          await waitForConfirmation(a, region, request, endpointUrl, names);
+        } catch (error) {
+          if (!newKey || !(error instanceof SetupError)) throw error;
+          throw new SetupError(`${error.message} ${NEW_KEY_MADE}`, { cause: error });
+        }
+        // The subscription is made and confirmed: an older one that cannot go fails this region only.
+        if (replaces)
+          try {
+            steps.push(...(await removeConfirmedStale(a, region, request, endpointUrl, names)));
+          } catch (error) {
+            fail(`${a.account} ${region}`, error);
+          }
       }
   } finally {
     for (const a of opened) a.close();
@@ -491,7 +531,7 @@ export async function runSetup(request: SetupRequest): Promise<SetupResult> {
   }
   if (failures.length > 0)
     throw new SetupError(
-      `setup did not finish in ${failures.length} of ${request.accounts.length * request.regions.length} places (the others are set up):\n  ${failures.join('\n  ')}\nFix what is said and run vigil aws setup again: it keeps what is done.`,
+      `setup did not finish in ${failures.length} of ${request.accounts.length * request.regions.length} places (the others are set up):\n  ${failures.join('\n  ')}\nFix what is said and run vigil aws setup again: it keeps what is done.${newKey ? ` ${NEW_KEY_MADE}` : ''}`,
     );
   const counts = new Map<string, number>();
   for (const step of steps) counts.set(step.outcome, (counts.get(step.outcome) ?? 0) + 1);

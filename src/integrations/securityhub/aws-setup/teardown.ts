@@ -45,6 +45,8 @@ export async function runTeardown(request: TeardownRequest): Promise<StepResult[
     progress(`  ${where}  FAILED: ${error.message}`);
   };
   const opened: AccountContext[] = [];
+  // Said after whatever else failed; an error that escapes the loop (a bug) is not replaced by it.
+  let writebackLeftOn: SetupError | undefined;
   try {
     // Every account is opened (the operator's credentials, each --account-role assumed) before anything
     // is deleted: a role that cannot be assumed stops the teardown before it has begun, not halfway.
@@ -89,20 +91,22 @@ export async function runTeardown(request: TeardownRequest): Promise<StepResult[
     if (facts.roleArn && deletedRoles.includes(facts.roleArn)) {
       try {
         await request.vigil.updateSettings(id, { sendUpdatesBack: false });
+        progress('Turned the write-back off in Vigil: its role is gone.');
       } catch (error) {
-        // eslint-disable-next-line no-unsafe-finally -- this failure is what the operator must act on
-        throw new SetupError(
+        writebackLeftOn = new SetupError(
           `the write-back role ${facts.roleArn} is deleted, but Vigil could not be told to stop assuming it (${(error as Error).message}): turn the write-back off in the integration's settings.`,
           { cause: error },
         );
+        progress(`  Vigil  FAILED: ${writebackLeftOn.message}`);
       }
-      progress('Turned the write-back off in Vigil: its role is gone.');
     }
   }
   if (failures.length > 0)
     throw new SetupError(
-      `teardown did not finish in ${failures.length} places:\n  ${failures.join('\n  ')}\nFix what is said and run vigil aws teardown again.`,
+      `teardown did not finish in ${failures.length} places:\n  ${failures.join('\n  ')}\nFix what is said and run vigil aws teardown again.${writebackLeftOn ? `\nAlso: ${writebackLeftOn.message}` : ''}`,
+      { cause: writebackLeftOn },
     );
+  if (writebackLeftOn) throw writebackLeftOn;
   const removed = steps.filter((s) => s.outcome === 'deleted' || s.outcome === 'would delete').length;
   const kept = steps.filter((s) => s.outcome === 'kept').length;
   progress(

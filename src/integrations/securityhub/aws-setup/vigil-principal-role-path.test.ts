@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
@@ -6,6 +8,7 @@ import { startFakeAwsAccount, type FakeAwsAccount } from '../../../testing/fake-
 import { OPERATOR, VIGIL, VIGIL_ACCOUNT } from '../../../testing/fake-aws-account/identities.js';
 import { openAccount } from './aws-context.js';
 import { SetupError } from './aws-errors.js';
+import { ShiftedClock } from '../../../work/clock.js';
 import { createVigilPrincipal } from './vigil-principal.js';
 
 /**
@@ -80,6 +83,51 @@ describe('Vigil running as a role with a path', () => {
     } finally {
       aws.allow('iam:GetRole', ROLE_ARN);
     }
+  });
+
+  const getRoleCalls = () => aws.calls.filter((c) => c.action === 'iam:GetRole').length;
+
+  it('keeps the guess for the life of the process once IAM has refused iam:GetRole', async () => {
+    const clock = new ShiftedClock();
+    const principal = createVigilPrincipal({ clock });
+    aws.deny('iam:GetRole', ROLE_ARN);
+    try {
+      assert.deepEqual(await principal.get(), { arn: PATHLESS, source: 'GetCallerIdentity' });
+    } finally {
+      aws.allow('iam:GetRole', ROLE_ARN);
+    }
+    const asked = getRoleCalls();
+    clock.advance(10 * 60_000);
+    assert.deepEqual(await principal.get(), { arn: PATHLESS, source: 'GetCallerIdentity' });
+    assert.equal(getRoleCalls(), asked, 'IAM is not asked again');
+  });
+
+  it('keeps no guess when IAM fails otherwise (a 5xx): no answer, and IAM is asked again after the wait', async () => {
+    const unavailable = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(503, { 'content-type': 'text/xml' });
+        res.end(
+          '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Receiver</Type><Code>ServiceUnavailable</Code><Message>Service is unavailable</Message></Error><RequestId>1</RequestId></ErrorResponse>',
+        );
+      });
+    });
+    await new Promise<void>((resolve) => unavailable.listen(0, '127.0.0.1', resolve));
+    const clock = new ShiftedClock();
+    const principal = createVigilPrincipal({ clock });
+    try {
+      process.env.AWS_ENDPOINT_URL_IAM = `http://127.0.0.1:${(unavailable.address() as AddressInfo).port}`;
+      assert.equal(await principal.get(), undefined, 'not the path-less guess');
+    } finally {
+      process.env.AWS_ENDPOINT_URL_IAM = aws.env.AWS_ENDPOINT_URL_IAM;
+      await new Promise((resolve) => unavailable.close(resolve));
+    }
+    const asked = getRoleCalls();
+    assert.equal(await principal.get(), undefined, 'a failed lookup waits before it asks again');
+    assert.equal(getRoleCalls(), asked);
+    clock.advance(60_000);
+    assert.deepEqual(await principal.get(), { arn: ROLE_ARN, source: 'GetCallerIdentity' });
+    assert.equal(getRoleCalls(), asked + 1, 'IAM was asked again');
   });
 });
 

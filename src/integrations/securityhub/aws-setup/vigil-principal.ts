@@ -1,10 +1,14 @@
+import { systemClock, type Clock } from '../../../work/clock.js';
+
 /**
  * Vigil's own AWS identity, which each write-back role's trust policy names. Configured
  * (VIGIL_AWS_PRINCIPAL_ARN) or asked of STS with Vigil's credentials; GetCallerIdentity needs no
  * permission, but without credentials there is no answer, and then the templates leave it a parameter.
  * A role's session does not show the role's path (AWS SSO's aws-reserved/sso.amazonaws.com/,
  * service-role/), and IAM refuses a trust policy naming the role without it, so the role's ARN is asked
- * of IAM (iam:GetRole on Vigil's own role); without that answer the role's ARN without a path is used.
+ * of IAM (iam:GetRole on Vigil's own role); when IAM refuses that, the role's ARN without a path is used.
+ * Any other failure (a timeout, throttling, IAM unavailable) is no answer, asked again later: a guess
+ * kept for the process's life would put a role with a path wrongly in every template.
  */
 
 export interface VigilPrincipal {
@@ -27,7 +31,15 @@ export function sessionRole(
 /** A failed lookup is not retried for this long, so a page of templates does not wait on it each time. */
 const RETRY_AFTER_MS = 60_000;
 
-export function createVigilPrincipal(options: { configured?: string; env?: NodeJS.ProcessEnv }) {
+/** IAM's answer that the caller may not call iam:GetRole (an SCP's or a permissions boundary's too). */
+const REFUSED = new Set(['AccessDenied', 'AccessDeniedException']);
+
+export function createVigilPrincipal(options: {
+  configured?: string;
+  env?: NodeJS.ProcessEnv;
+  clock?: Pick<Clock, 'now'>;
+}) {
+  const clock = options.clock ?? systemClock;
   let known: VigilPrincipal | undefined = options.configured
     ? { arn: options.configured, source: 'configured' }
     : undefined;
@@ -82,7 +94,7 @@ export function createVigilPrincipal(options: { configured?: string; env?: NodeJ
       if (!role) return { arn: identity.Arn, source: 'GetCallerIdentity' };
       // Most roles have no path, and most may not call iam:GetRole on themselves (an ECS task role): then
       // the ARN without a path is the best guess, and IAM's "Invalid principal" refusal of it says to
-      // give the identity (aws-errors.ts).
+      // give the identity (aws-errors.ts). IAM failing otherwise says nothing about the path.
       const guess = `arn:${role.partition}:iam::${role.account}:role/${role.name}`;
       const iam = new IAMClient({ ...common, region: iamRegionFor(role.partition) });
       try {
@@ -90,7 +102,8 @@ export function createVigilPrincipal(options: { configured?: string; env?: NodeJ
           abortSignal: AbortSignal.timeout(5000),
         });
         return { arn: found.Role?.Arn ?? guess, source: 'GetCallerIdentity' };
-      } catch {
+      } catch (error) {
+        if (!REFUSED.has((error as { name?: string } | undefined)?.name ?? '')) return undefined;
         return { arn: guess, source: 'GetCallerIdentity' };
       } finally {
         iam.destroy();
@@ -105,11 +118,11 @@ export function createVigilPrincipal(options: { configured?: string; env?: NodeJ
   return {
     async get(): Promise<VigilPrincipal | undefined> {
       if (known) return known;
-      if (Date.now() - failedAt < RETRY_AFTER_MS) return undefined;
+      if (clock.now().getTime() - failedAt < RETRY_AFTER_MS) return undefined;
       pending ??= ask().then((found) => {
         pending = undefined;
         if (found) known = found;
-        else failedAt = Date.now();
+        else failedAt = clock.now().getTime();
         return found;
       });
       return pending;
