@@ -7,6 +7,7 @@ import type { NotificationRuleStep } from '../oncall/model.js';
 import type { Clock } from '../work/clock.js';
 import { formatDuration, LATE_AFTER_MS } from '../work/durations.js';
 import { retryDelayMs as backoff } from '../work/backoff.js';
+import { retryingOutcome } from './outcome-retry.js';
 import { QUEUES } from '../work/queue-names.js';
 import { BACKLOG_COUNT_LIMIT, type WorkQueueSpec, type WorkSignal } from '../work/runner.js';
 import type { Logger } from '../logger.js';
@@ -861,22 +862,18 @@ export function createNotificationSender(options: NotificationSenderOptions): No
    * were sent, and left unrecorded they would be taken again once their lease ran out, and sent twice.
    */
   async function recordSent(outcomes: readonly Outcome[]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const recorded = await record(outcomes);
-        // Counted once committed: a record that failed is tried again, and counted then.
-        for (const o of outcomes) {
-          if (recorded.has(o.row.id)) options.observer?.recorded(o.row.method, o.changes.state);
-        }
-        return;
-      } catch (error) {
-        if (attempt >= RECORD_TRIES) throw error;
+    const recorded = await retryingOutcome(() => record(outcomes), {
+      clock,
+      tries: RECORD_TRIES,
+      onRetry: (error, attempt) =>
         log.warn(
           { err: error, attempt },
           'the outcome of sent notifications could not be recorded; trying again',
-        );
-        await new Promise((resolve) => setTimeout(resolve, backoff(attempt, { baseMs: 200, maxMs: 5000 })));
-      }
+        ),
+    });
+    // Counted once committed: a record that failed is tried again, and counted then.
+    for (const o of outcomes) {
+      if (recorded.has(o.row.id)) options.observer?.recorded(o.row.method, o.changes.state);
     }
   }
 
