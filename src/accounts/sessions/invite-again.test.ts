@@ -4,9 +4,9 @@ import { startTestServer, type TestServer } from '../../testing/harness.js';
 
 /**
  * Inviting a person again (one who has no password yet) sends a new link, and nothing else: it does not
- * change their role or name. So an invitation that asks for another role or name is refused, saying where
- * to change it, rather than answered 201 as if it had been done. (The test server has no SMTP relay:
- * every link comes back in the answer.)
+ * change their role or name. An invitation that asks for another role or name still sends the link (the
+ * console's form always sends both), and its answer says they stayed and where to change them, rather
+ * than pass for done. (The test server has no SMTP relay: every link comes back in the answer.)
  */
 describe('console: inviting a person again', () => {
   let server: TestServer;
@@ -17,22 +17,24 @@ describe('console: inviting a person again', () => {
 
   const userOf = async (id: string) => (await server.callOk('GET', `/v2/users/${id}`)).data;
 
-  it('refuses another role or full name, saying where to change it; the person stays as they were', async () => {
+  it('sends a new link for another role or full name, saying they stay as they were and where to change them', async () => {
     const first = await server.callOk('POST', '/api/console/invitations', {
       email: 'again.admin@example.com',
       fullName: 'N',
       role: 'admin',
     });
     assert.ok(first.link);
+    assert.equal(first.unchanged, undefined);
 
     const promoted = await server.call('POST', '/api/console/invitations', {
       email: 'Again.Admin@Example.com',
       fullName: 'N',
       role: 'owner',
     });
-    assert.equal(promoted.status, 409, JSON.stringify(promoted.body));
-    assert.match(promoted.body.message, /with the role admin/);
-    assert.ok(promoted.body.message.includes(`PATCH /v2/users/${first.userId}`), promoted.body.message);
+    assert.equal(promoted.status, 201, JSON.stringify(promoted.body));
+    assert.ok(promoted.body.link && promoted.body.link !== first.link);
+    assert.match(promoted.body.unchanged, /with the role admin/);
+    assert.ok(promoted.body.unchanged.includes(`PATCH /v2/users/${first.userId}`), promoted.body.unchanged);
     assert.equal((await userOf(first.userId)).role.name, 'Admin');
 
     const renamed = await server.call('POST', '/api/console/invitations', {
@@ -40,9 +42,26 @@ describe('console: inviting a person again', () => {
       fullName: 'Nora Newname',
       role: 'admin',
     });
-    assert.equal(renamed.status, 409, JSON.stringify(renamed.body));
-    assert.match(renamed.body.message, /"N"/);
+    assert.equal(renamed.status, 201, JSON.stringify(renamed.body));
+    assert.match(renamed.body.unchanged, /"N"/);
     assert.equal((await userOf(first.userId)).fullName, 'N');
+  });
+
+  it('invites an owner without a password again from the console form, which always sends a role', async () => {
+    const made = await server.callOk('POST', '/api/console/invitations', {
+      email: 'again.owner@example.com',
+      fullName: 'Olga Owner',
+    });
+    await server.callOk('PATCH', `/v2/users/${made.userId}`, { role: { name: 'Owner' } });
+    const again = await server.call('POST', '/api/console/invitations', {
+      email: 'again.owner@example.com',
+      fullName: 'Olga Owner',
+      role: 'user',
+    });
+    assert.equal(again.status, 201, JSON.stringify(again.body));
+    assert.ok(again.body.link);
+    assert.match(again.body.unchanged, /with the role owner/);
+    assert.equal((await userOf(made.userId)).role.name, 'Owner');
   });
 
   it('sends a new link when the role and name are the same, or the role is left out', async () => {

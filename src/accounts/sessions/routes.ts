@@ -201,7 +201,7 @@ export function registerSessionRoutes(
           role: Type.Optional(
             StringEnum(['owner', 'admin', 'user'], {
               description:
-                "A new person's role (user when left out). Inviting a person again changes neither role nor full name: one that differs from theirs is refused (409).",
+                "A new person's role (user when left out). Inviting a person again changes neither role nor full name: the answer's `unchanged` says so when another was asked for.",
             }),
           ),
         }),
@@ -211,6 +211,12 @@ export function registerSessionRoutes(
             emailed: Type.Boolean(),
             link: Type.Optional(
               Type.String({ description: 'Only when the email could not be sent: hand it over yourself.' }),
+            ),
+            unchanged: Type.Optional(
+              Type.String({
+                description:
+                  'Only when a person invited again was asked for with another role or full name: theirs stay, and this says so and where to change them.',
+              }),
             ),
           }),
         },

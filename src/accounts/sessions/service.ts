@@ -502,16 +502,18 @@ export function createSessionsService(deps: {
     /**
      * An admin adds a person (or invites again one who has no password yet), who gets an email with a link
      * to choose a password. When the email cannot be sent, the admin gets the link to hand over. A new
-     * person's role is `user` unless one is given; inviting again changes neither role nor name.
+     * person's role is `user` unless one is given; inviting again changes neither role nor name (the
+     * answer's `unchanged` says so when another was asked for).
      */
     async invite(
       p: Principal,
       input: { email: string; fullName: string; role?: UserRole },
-    ): Promise<{ userId: string; emailed: boolean; link?: string }> {
+    ): Promise<{ userId: string; emailed: boolean; link?: string; unchanged?: string }> {
       if (p.role !== 'owner' && p.role !== 'admin')
         throw forbidden('Only organization admins can invite people. Ask an admin.');
       const existing = (await repo.usersByEmail(db, input.email)).find((c) => c.org_id === p.orgId);
       let userId: string;
+      let unchanged: string | undefined;
       if (existing) {
         if (existing.hash !== null)
           throw conflict(
@@ -520,13 +522,13 @@ export function createSessionsService(deps: {
         // The link may come back to the admin to hand over: it would set an owner's password.
         if (existing.role === 'owner' && p.role !== 'owner')
           throw forbidden('Only an owner can invite an owner again.');
-        // Inviting again only sends a link: another role or name asked for would be answered as done and
-        // not be. (A custom role is a user role: `user` names it here, as the console's form can.)
+        // Inviting again only sends a link. Another role or name asked for is not refused (the console's
+        // form always sends both, and an owner whose password was dropped is invited again from it), but
+        // the answer says it was not taken, rather than let it pass for done. (A custom role is a user
+        // role: `user` names it here, as the console's form can.)
         const stored = await accounts.getUser(p, existing.user_id);
         if ((input.role !== undefined && input.role !== stored.role) || input.fullName !== stored.full_name)
-          throw conflict(
-            `${stored.username} was invited already, as "${stored.full_name}" with the role ${stored.role}, and inviting again only sends a new link: change their name or role in the console (People → the person) or with PATCH /v2/users/${stored.id}, then invite them as they are (the role may be left out).`,
-          );
+          unchanged = `${stored.username} was invited already, as "${stored.full_name}" with the role ${stored.role}: inviting again only sends a new link, so their name and role stay as they are. Change them in the console (People → the person) or with PATCH /v2/users/${stored.id}.`;
         userId = existing.user_id;
       } else {
         const role = input.role ?? 'user';
@@ -545,9 +547,10 @@ export function createSessionsService(deps: {
         link,
         hoursValid: INVITATION_HOURS,
       });
-      if (emailed) return { userId, emailed };
+      const said = unchanged ? { unchanged } : {};
+      if (emailed) return { userId, emailed, ...said };
       await handOver(p, hash, userId);
-      return { userId, emailed, link };
+      return { userId, emailed, link, ...said };
     },
 
     async organizationOfPrincipal(p: Principal): Promise<ConsoleSession['organization']> {

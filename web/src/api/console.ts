@@ -68,7 +68,9 @@ export const consoleApi = {
   setPassword: async (body: { token: string; password: string }) =>
     signedIn(await call<Session>(api.POST('/api/console/password', { body }))),
   invite: (body: { email: string; fullName: string; role: Role }) =>
-    call<{ userId: string; emailed: boolean; link?: string }>(api.POST('/api/console/invitations', { body })),
+    call<{ userId: string; emailed: boolean; link?: string; unchanged?: string }>(
+      api.POST('/api/console/invitations', { body }),
+    ),
   personRights: (identifier: string) =>
     unwrap<PersonRights>(
       api.GET('/api/console/people/{identifier}/rights', { params: { path: { identifier } } }),

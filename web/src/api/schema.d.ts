@@ -1636,7 +1636,7 @@ export interface paths {
             email: string;
             fullName: string;
             /**
-             * @description A new person's role (user when left out). Inviting a person again changes neither role nor full name: one that differs from theirs is refused (409).
+             * @description A new person's role (user when left out). Inviting a person again changes neither role nor full name: the answer's `unchanged` says so when another was asked for.
              * @enum {string}
              */
             role?: 'owner' | 'admin' | 'user';
@@ -1655,6 +1655,8 @@ export interface paths {
               emailed: boolean;
               /** @description Only when the email could not be sent: hand it over yourself. */
               link?: string;
+              /** @description Only when a person invited again was asked for with another role or full name: theirs stay, and this says so and where to change them. */
+              unchanged?: string;
             };
           };
         };

@@ -48,6 +48,9 @@ export function InviteForm({
             }
           : { color: 'teal', message: `Invitation sent to ${form.email}.` },
       );
+      // Invited again: the link went, the name and role asked for did not (the answer says where to).
+      if (answer.unchanged)
+        notifications.show({ color: 'yellow', autoClose: false, message: answer.unchanged });
       setForm({ email: '', fullName: '', role: 'user' });
       void queryClient.invalidateQueries({ queryKey: refresh });
     },
