@@ -196,7 +196,9 @@ function settingsOf(type: IntegrationType, given: SettingsGiven, storedUrl?: str
 
 /**
  * That the settings given are the type's own: the Email and Webhook types' fields are refused on other
- * types, and those types refuse the Security Hub settings (rather than keep them unused).
+ * types, and every type but AmazonSecurityHub (API and Opsgenie's other types too) refuses the Security
+ * Hub settings, rather than answer 200 and keep none of them. Given is what settingsOf kept: a field left
+ * out, or one of the Go SDK's given empty, is not.
  */
 function requireOwnFields(type: IntegrationType, settings: SettingsInput): void {
   const given = (name: string) => (settings as Record<string, unknown>)[name] !== undefined;
@@ -205,7 +207,7 @@ function requireOwnFields(type: IntegrationType, settings: SettingsInput): void 
     const name = fields.find(given);
     if (name) throw invalidField(name, `applies only to integrations of type ${owner}.`);
   }
-  if (FIELDS_OF_TYPE[type]) {
+  if (type !== 'AmazonSecurityHub') {
     const name = Object.keys(SecurityHubSettingsSchema.properties).find(given);
     if (name) throw invalidField(name, 'applies only to integrations of type AmazonSecurityHub.');
   }
