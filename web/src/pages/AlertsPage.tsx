@@ -178,10 +178,13 @@ export default function AlertsPage() {
     row?.scrollIntoView({ block: 'nearest' });
   };
   // Enter and o open the focused row only: on a button or a link, Enter must keep doing what it does,
-  // so the hotkeys below leave the key alone unless a row is opened.
-  const openFocused = (event: KeyboardEvent) => {
+  // so the hotkeys below leave the key alone unless a row is opened. o opens the row of a ticked (or
+  // unticked) box too, as j/k, a and c act from there; Enter on a box is left alone.
+  const openFocused = (event: KeyboardEvent, fromBox = false) => {
     const target = event.target as HTMLElement | null;
-    if (target && target !== document.body && !target.classList.contains('alert-row')) return;
+    const onRowBox =
+      fromBox && !!target?.classList.contains('alert-check') && !!target.closest('[data-index]');
+    if (target && target !== document.body && !target.classList.contains('alert-row') && !onRowBox) return;
     const row = alerts[focused];
     if (!row) return;
     event.preventDefault();
@@ -192,7 +195,7 @@ export default function AlertsPage() {
     ['j', () => focusRow(focused + 1)],
     ['k', () => focusRow(focused < 0 ? 0 : focused - 1)],
     ['Enter', openFocused, { preventDefault: false }],
-    ['o', openFocused, { preventDefault: false }],
+    ['o', (event) => openFocused(event, true), { preventDefault: false }],
     ['a', () => run('acknowledge')],
     ['c', () => run('close')],
     ['/', () => searchRef.current?.focus(), { preventDefault: true }],

@@ -1,44 +1,66 @@
-import { Card, Skeleton, Text, Timeline, Title } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
+import { Button, Card, Group, Skeleton, Text, Timeline, Title } from '@mantine/core';
+import { useInfiniteQuery } from '@tanstack/react-query';
 import { memo } from 'react';
 import { ErrorPanel } from '../../components/ErrorPanel';
 import { ago, when } from '../../lib/time';
-import { alertPageQueries } from './alertQueries';
+import { alertPageQueries, entriesOf } from './alertQueries';
 
 const LOG_REREAD_MS = 10_000;
 
-/** An alert's activity log, newest first: redrawn alone when the log changes. */
+/**
+ * An alert's activity log, newest first: redrawn alone when the log changes. The newest 100 lines come
+ * first; "Show older entries" reads the next 100.
+ */
 export const ActivityLogCard = memo(function ActivityLogCard({ alertId }: { alertId: string }) {
   // Read again every 10 s while shown: the live feed announces changes of the alert itself, but the
   // escalation and the notifications add lines (escalated, notified, delivered) that change nothing else.
-  const logs = useQuery({ ...alertPageQueries(alertId).logs, refetchInterval: LOG_REREAD_MS });
+  // Older pages shown are read again with the newest, so that the lines stay in one unbroken run.
+  const logs = useInfiniteQuery({ ...alertPageQueries(alertId).logs, refetchInterval: LOG_REREAD_MS });
+  const shown = entriesOf(logs.data?.pages);
   return (
     <Card withBorder component="section" aria-labelledby="log-heading">
       <Title order={2} size="h4" id="log-heading" mb="xs">
         Activity log
       </Title>
-      {logs.isError ? (
+      {logs.isError && !logs.isFetchNextPageError ? (
         <ErrorPanel error={logs.error} retry={() => void logs.refetch()} />
       ) : logs.isPending ? (
         <Skeleton height={80} />
-      ) : logs.data.length === 0 ? (
+      ) : shown.length === 0 ? (
         <Text size="sm" c="dimmed">
           Nothing yet.
         </Text>
       ) : (
-        <Timeline bulletSize={10} lineWidth={2}>
-          {logs.data.map((l) => (
-            <Timeline.Item key={l.offset}>
-              <Text size="sm" className="break-anywhere">
-                {l.log}
-              </Text>
-              <Text size="xs" c="dimmed">
-                {l.owner ? `${l.owner} · ` : ''}
-                <span title={when(l.createdAt)}>{ago(l.createdAt)}</span>
-              </Text>
-            </Timeline.Item>
-          ))}
-        </Timeline>
+        <>
+          <Timeline bulletSize={10} lineWidth={2}>
+            {shown.map((l) => (
+              <Timeline.Item key={l.offset}>
+                <Text size="sm" className="break-anywhere">
+                  {l.log}
+                </Text>
+                <Text size="xs" c="dimmed">
+                  {l.owner ? `${l.owner} · ` : ''}
+                  <span title={when(l.createdAt)}>{ago(l.createdAt)}</span>
+                </Text>
+              </Timeline.Item>
+            ))}
+          </Timeline>
+          {logs.hasNextPage && !logs.isFetchNextPageError ? (
+            <Group mt="sm">
+              <Button
+                size="xs"
+                variant="default"
+                loading={logs.isFetchingNextPage}
+                onClick={() => void logs.fetchNextPage()}
+              >
+                Show older entries
+              </Button>
+            </Group>
+          ) : null}
+          {logs.isFetchNextPageError ? (
+            <ErrorPanel error={logs.error} retry={() => void logs.fetchNextPage()} />
+          ) : null}
+        </>
       )}
     </Card>
   );

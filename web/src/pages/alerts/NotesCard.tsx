@@ -1,14 +1,15 @@
 import { Button, Card, Group, Skeleton, Stack, Text, Textarea, Title } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery } from '@tanstack/react-query';
 import { memo, useState, type RefObject } from 'react';
 import { ErrorPanel } from '../../components/ErrorPanel';
 import { useAlertAction, useSendOnce } from '../../lib/alertActions';
 import { ago, when } from '../../lib/time';
-import { alertPageQueries } from './alertQueries';
+import { alertPageQueries, entriesOf } from './alertQueries';
 
 /**
  * An alert's notes and the box to add one. The box's text is this card's own state, so typing redraws
- * the card, not the whole page. `inputRef` is for the page's `n` shortcut.
+ * the card, not the whole page. `inputRef` is for the page's `n` shortcut. The newest 100 notes come
+ * first; "Show older notes" reads the next 100.
  */
 export const NotesCard = memo(function NotesCard({
   alertId,
@@ -20,7 +21,8 @@ export const NotesCard = memo(function NotesCard({
   const [note, setNote] = useState('');
   const action = useAlertAction();
   const once = useSendOnce();
-  const notes = useQuery(alertPageQueries(alertId).notes);
+  const notes = useInfiniteQuery(alertPageQueries(alertId).notes);
+  const shown = entriesOf(notes.data?.pages);
   return (
     <Card withBorder component="section" aria-labelledby="notes-heading">
       <Title order={2} size="h4" id="notes-heading" mb="xs">
@@ -68,25 +70,42 @@ export const NotesCard = memo(function NotesCard({
         </Stack>
       </form>
       <Stack gap="sm" mt="md">
-        {notes.isError ? (
+        {notes.isError && !notes.isFetchNextPageError ? (
           <ErrorPanel error={notes.error} retry={() => void notes.refetch()} />
         ) : notes.isPending ? (
           <Skeleton height={40} />
-        ) : notes.data.length === 0 ? (
+        ) : shown.length === 0 ? (
           <Text size="sm" c="dimmed">
             No notes yet.
           </Text>
         ) : (
-          notes.data.map((n) => (
-            <div key={n.offset}>
-              <Text size="xs" c="dimmed">
-                {n.owner || 'Someone'} · <span title={when(n.createdAt)}>{ago(n.createdAt)}</span>
-              </Text>
-              <Text size="sm" style={{ whiteSpace: 'pre-wrap' }} className="break-anywhere">
-                {n.note}
-              </Text>
-            </div>
-          ))
+          <>
+            {shown.map((n) => (
+              <div key={n.offset}>
+                <Text size="xs" c="dimmed">
+                  {n.owner || 'Someone'} · <span title={when(n.createdAt)}>{ago(n.createdAt)}</span>
+                </Text>
+                <Text size="sm" style={{ whiteSpace: 'pre-wrap' }} className="break-anywhere">
+                  {n.note}
+                </Text>
+              </div>
+            ))}
+            {notes.hasNextPage && !notes.isFetchNextPageError ? (
+              <Group>
+                <Button
+                  size="xs"
+                  variant="default"
+                  loading={notes.isFetchingNextPage}
+                  onClick={() => void notes.fetchNextPage()}
+                >
+                  Show older notes
+                </Button>
+              </Group>
+            ) : null}
+            {notes.isFetchNextPageError ? (
+              <ErrorPanel error={notes.error} retry={() => void notes.fetchNextPage()} />
+            ) : null}
+          </>
         )}
       </Stack>
     </Card>
