@@ -97,6 +97,7 @@ const NullableBoolean = (description: string) =>
 const SettingsFields = {
   // Every type.
   suppressNotifications: Type.Optional(Type.Boolean({ description: SUPPRESS_NOTIFICATIONS })),
+  // AmazonSecurityHub only: any other type refuses them with a 422 naming the field (requireOwnFields).
   verifySignatures: Type.Optional(Type.Boolean()),
   allowedTopicArns: Type.Optional(
     Type.Array(
