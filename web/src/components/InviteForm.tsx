@@ -7,21 +7,18 @@ import { ROLE_OPTIONS } from '../lib/oncall';
 import { FormError } from './FormError';
 
 /**
- * Invites a person by email (POST /api/console/invitations). `afterInvite` does what else the page
- * needs with the new person (adding them to a team) before the form says it is done. When Vigil could
- * not send the email, the admin is shown the link to hand over.
+ * Invites a person by email (POST /api/console/invitations). When Vigil could not send the email, the
+ * admin is shown the link to hand over. (A team's page adds people with team/InviteToTeam.tsx.)
  */
 export function InviteForm({
   heading,
   headingId,
   headingOrder,
-  afterInvite,
   refresh,
 }: {
   heading: string;
   headingId?: string;
   headingOrder: 2 | 3;
-  afterInvite?: (userId: string) => Promise<unknown>;
   /** The query to read again once the person is added. */
   refresh: QueryKey;
 }) {
@@ -34,7 +31,6 @@ export function InviteForm({
         fullName: form.fullName.trim(),
         role: form.role,
       });
-      await afterInvite?.(answer.userId);
       return answer;
     },
     onSuccess: (answer) => {

@@ -28,13 +28,13 @@ import type { Integration, TeamDetail } from '../api/types';
 import { CopyField } from '../components/CopyField';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { FormError } from '../components/FormError';
-import { InviteForm } from '../components/InviteForm';
 import { PageTitle } from '../components/PageTitle';
 import { isAdmin, useSession } from '../session';
 import { useAssignableTeams } from './team/assignableTeams';
 import { AwsSetupSection } from './team/AwsSetupSection';
 import { AddDestination, DestinationPage, DestinationsSection } from './team/DestinationsSection';
 import { EscalationsSection } from './team/EscalationsSection';
+import { InviteToTeam } from './team/InviteToTeam';
 import { RoutingSection } from './team/RoutingSection';
 import { ReadOnlyNotice, useTeamRight } from './team/teamRights';
 import {
@@ -110,25 +110,6 @@ function useTeam(id: string) {
   });
 }
 
-/** Invites a person and makes them a member of the team. */
-function InviteToTeam({ teamId }: { teamId: string }) {
-  return (
-    <InviteForm
-      heading="Invite a person to this team"
-      headingOrder={3}
-      refresh={['team', teamId]}
-      afterInvite={(userId) =>
-        data(
-          api.POST('/v2/teams/{identifier}/members', {
-            params: { path: { identifier: teamId }, query: { identifierType: 'id' } },
-            body: { user: { id: userId }, role: 'user' },
-          }),
-        )
-      }
-    />
-  );
-}
-
 function Overview({ team }: { team: TeamDetail }) {
   const session = useSession();
   return (
@@ -158,7 +139,7 @@ function Overview({ team }: { team: TeamDetail }) {
       )}
       {isAdmin(session) ? (
         <Card withBorder>
-          <InviteToTeam teamId={team.id} />
+          <InviteToTeam team={team} />
         </Card>
       ) : null}
     </Stack>

@@ -7,11 +7,18 @@ import { ErrorPanel } from '../../components/ErrorPanel';
 import { criteriaSummary } from '../../lib/criteria';
 import { timeRestrictionSentence } from '../../lib/timeRestriction';
 import { AlertPolicyForm } from './AlertPolicyForm';
-import { notificationSummary, scopeQuery, type Policy, type PolicySummary } from './model';
+import {
+  notificationSummary,
+  scopeQuery,
+  type Policy,
+  type PolicyResponder,
+  type PolicySummary,
+} from './model';
 import { NotificationPolicyForm } from './NotificationPolicyForm';
+import { useResponderNames } from './RespondersEditor';
 
-/** "Priority P1, tags +db": what an alert policy changes, in a line. */
-function alertChanges(policy: Policy): string {
+/** "Priority P1, tags +db": what an alert policy changes, in a line (responders named by `nameOf`). */
+function alertChanges(policy: Policy, nameOf: (r: PolicyResponder) => string | undefined): string {
   const parts: string[] = [];
   if (policy.message && policy.message !== '{{message}}') parts.push(`message “${policy.message}”`);
   if (policy.alertDescription && policy.alertDescription !== '{{description}}') parts.push('description');
@@ -21,13 +28,15 @@ function alertChanges(policy: Policy): string {
   if (policy.responders?.length)
     parts.push(
       `${policy.ignoreOriginalResponders ? 'responders set to' : 'responders +'} ${policy.responders
-        .map((r) => r.name ?? r.username ?? r.type)
+        .map((r) => nameOf(r) ?? r.type)
         .join(', ')}`,
     );
   return parts.join('; ') || 'Nothing yet';
 }
 
 function PolicyDetails({ policy }: { policy: Policy }) {
+  // Responders given by id alone (as Terraform sends them) are named by looking them up.
+  const { nameOf } = useResponderNames(policy.type === 'alert' ? (policy.responders ?? []) : []);
   return (
     <>
       {policy.policyDescription ? (
@@ -43,7 +52,7 @@ function PolicyDetails({ policy }: { policy: Policy }) {
       </Text>
       <Text size="sm" className="break-anywhere">
         <b>{policy.type === 'alert' ? 'Changes:' : 'Does:'}</b>{' '}
-        {policy.type === 'alert' ? alertChanges(policy) : notificationSummary(policy)}
+        {policy.type === 'alert' ? alertChanges(policy, nameOf) : notificationSummary(policy)}
         {policy.type === 'alert' && policy.continue ? ' (then continues)' : ''}
       </Text>
     </>
