@@ -3,9 +3,11 @@ import { ALERT_DETAILS_MAX_KEYS } from '../http/schemas.js';
 
 /**
  * Opsgenie's cosmetic limits on an alert: a message of 130 characters, 20 tags of 50, 10 actions of 50,
- * a source of 100 (Alertmanager's default source, its URL and receiver, can pass it).
+ * a source of 100 (Alertmanager's default source, its URL and receiver, can pass it), a description of
+ * 15,000 (Alertmanager's default description lists every alert of the group: some sixty pass it).
  * Opsgenie refuses an alert over them; a pager must not lose a page over its length, so Vigil keeps the
- * alert, cuts what is over, keeps the whole text in details, and says so on the alert's log.
+ * alert, cuts what is over, keeps the whole text in details (but a description's, longer than a detail
+ * holds), and says so on the alert's log.
  */
 export const ALERT_LIMITS = {
   message: 130,
@@ -14,7 +16,24 @@ export const ALERT_LIMITS = {
   actions: 10,
   action: 50,
   source: 100,
+  description: 15_000,
 } as const;
+
+/**
+ * The longest description a create or Update Description request may carry: as many characters as a
+ * request body holds by default (VIGIL_BODY_LIMIT), so that none a sender can send is refused; the alert
+ * keeps ALERT_LIMITS.description of it.
+ */
+export const DESCRIPTION_ACCEPTED = 1024 * 1024;
+
+/** A description as the alert keeps it: cut to ALERT_LIMITS.description, ending in "…". */
+export function fitDescription(description: string): { description: string; cut: boolean } {
+  const kept = cutToCharacters(description, ALERT_LIMITS.description);
+  return { description: kept, cut: kept !== description };
+}
+
+/** What the alert's log says of a description so cut. */
+export const DESCRIPTION_CUT = `the description was cut to ${ALERT_LIMITS.description.toLocaleString('en-US')} characters`;
 
 /**
  * The most an alert's details hold, however many requests add to them: the keys one create or Add
@@ -122,7 +141,7 @@ function length(value: string): number {
 export function fitAlertLimits(input: CreateAlertInput): { input: CreateAlertInput; changes: string[] } {
   const changes: string[] = [];
   const details: Record<string, string> = { ...(input.details ?? {}) };
-  let { message, tags, actions, source } = input;
+  let { message, tags, actions, source, description } = input;
 
   if (length(message) > ALERT_LIMITS.message) {
     details[FULL_TEXT_DETAILS.message] = cut(message, DETAIL_MAX);
@@ -137,6 +156,13 @@ export function fitAlertLimits(input: CreateAlertInput): { input: CreateAlertInp
     changes.push(
       `the source was cut to ${ALERT_LIMITS.source} characters (all of it is in details.${FULL_TEXT_DETAILS.source})`,
     );
+  }
+  if (description !== undefined) {
+    const fitted = fitDescription(description);
+    if (fitted.cut) {
+      description = fitted.description;
+      changes.push(DESCRIPTION_CUT);
+    }
   }
   const fitList = (
     list: string[] | undefined,
@@ -166,6 +192,7 @@ export function fitAlertLimits(input: CreateAlertInput): { input: CreateAlertInp
       ...input,
       message,
       ...(source !== undefined ? { source } : {}),
+      ...(description !== undefined ? { description } : {}),
       ...(tags ? { tags } : {}),
       ...(actions ? { actions } : {}),
       details,

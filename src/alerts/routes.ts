@@ -7,7 +7,7 @@ import { alertDetail, alertSummary } from './present.js';
 import { SORT_COLUMNS, type SortField } from './repository.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Priority } from '../db/schema.js';
-import { fitActorText } from './limits.js';
+import { DESCRIPTION_ACCEPTED, fitActorText } from './limits.js';
 import { MAX_COUNTED_UNINDEXED_TERMS } from './query.js';
 
 export const PrioritySchema = StringEnum(['P1', 'P2', 'P3', 'P4', 'P5']);
@@ -48,7 +48,13 @@ export const CreateAlertBody = Type.Object(
     // Over Opsgenie's limits (130; 20 tags and 10 actions of 50) the alert is kept and cut (limits.ts).
     message: Type.String({ minLength: 1, maxLength: 15000 }),
     alias: Type.Optional(Type.String({ maxLength: 512 })),
-    description: Type.Optional(Type.String({ maxLength: 15000 })),
+    // Over Opsgenie's 15,000 it is kept and cut too: as long as a request body carries is taken.
+    description: Type.Optional(
+      Type.String({
+        maxLength: DESCRIPTION_ACCEPTED,
+        description: 'Cut to 15,000 characters (the alert log says so) when longer',
+      }),
+    ),
     responders: Type.Optional(Type.Array(Responder, { maxItems: 50 })),
     visibleTo: Type.Optional(Type.Array(VisibleTo, { maxItems: 50 })),
     // A blank tag or action is left out, not refused (nonBlank): a templated sender sends one for a field
@@ -479,7 +485,16 @@ export function registerAlertRoutes(app: HttpApp, alerts: AlertsService, publicU
     'put',
     '/description',
     'Change the description',
-    Type.Object({ description: Type.String({ maxLength: 15000 }), ...Meta }, { additionalProperties: true }),
+    Type.Object(
+      {
+        description: Type.String({
+          maxLength: DESCRIPTION_ACCEPTED,
+          description: 'Cut to 15,000 characters (the alert log and request status say so) when longer',
+        }),
+        ...Meta,
+      },
+      { additionalProperties: true },
+    ),
     (b) => ({ kind: 'description', description: b.description }),
   );
   action(

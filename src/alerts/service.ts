@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import {
+  DESCRIPTION_CUT,
   DETAILS_LIMITS,
   detailsGrowPast,
   detailsSizeWith,
   fitActorText,
   fitAlertLimits,
+  fitDescription,
   jsonBytes,
 } from './limits.js';
 import { sql } from 'kysely';
@@ -657,6 +659,9 @@ export function createAlertsService(
         return { success: true, status: `Executed custom action ${action.action}`, alert };
       }
       case 'addNote':
+        // A note of only white space is no note: nothing is added, and the request's status says so.
+        if (!action.note.trim())
+          return { success: false, status: 'The note is empty: no note was added.', alert };
         await attachNote(tx, alert, action.note, actor, src);
         return { success: true, status: 'Added note', alert };
       case 'addTags': {
@@ -739,12 +744,18 @@ export function createAlertsService(
         return { success: true, status: 'Message updated', alert: updated };
       }
       case 'description': {
-        if (alert.description === action.description)
-          return { success: true, status: 'Description updated', alert };
-        const updated = await repo.update(tx, alert.id, { description: action.description });
-        await log('description', `Description changed by ${actor.name}`);
+        // Over Opsgenie's 15,000 characters it is kept and cut, as a create's is: Alertmanager's
+        // update_alerts sends its create's description again, here.
+        const fitted = fitDescription(action.description);
+        const status = `Description updated${fitted.cut ? ` (${DESCRIPTION_CUT})` : ''}`;
+        if (alert.description === fitted.description) return { success: true, status, alert };
+        const updated = await repo.update(tx, alert.id, { description: fitted.description });
+        await log(
+          'description',
+          `Description changed by ${actor.name}${fitted.cut ? ` (${DESCRIPTION_CUT})` : ''}`,
+        );
         await event(tx, updated, actor, src, { type: 'description_changed' });
-        return { success: true, status: 'Description updated', alert: updated };
+        return { success: true, status, alert: updated };
       }
       case 'assign': {
         if (closed) return refuseClosed('assigned');
@@ -874,6 +885,13 @@ export function createAlertsService(
     };
     const user = fitActorText(expandTemplate(found.action.user, values).trim() || undefined);
     const note = expandTemplate(found.action.note, values);
+    // An add-note with no note adds nothing, and says so, as an Email integration's does.
+    if (action.kind === 'addNote' && !note.trim()) {
+      return {
+        kind: 'refused',
+        status: `Add-note action '${found.action.name}' of integration [${integration.name}]: the note came out empty, no note was added.`,
+      };
+    }
     return action.kind === 'addNote'
       ? { kind: 'run', action: { kind: 'addNote', note }, meta: { ...meta, user } }
       : { kind: 'run', action, meta: { ...meta, user, note: note || undefined } };
@@ -1111,11 +1129,8 @@ export function createAlertsService(
       if (!integration?.actions)
         return { kind: 'created', ...(await this.create(p, requestId, input, createOptions)) };
       const rules = integrationRules(integration.actions);
-      // The integration's team is the request's responder when it names none, as without actions: the
-      // action's responders are added to it (or replace it, with ignoreRespondersFromPayload).
-      if ((input.responders?.length ?? 0) === 0) {
-        input = { ...input, responders: [{ type: 'team', id: integration.teamId }] };
-      }
+      // The actions see the request as it was sent: its ignore*FromPayload flags drop what it named, and
+      // the integration's team, which it did not name, is added below.
       const result = applyRules(input, rules.create, integration.name);
       let status: string | undefined;
       if (result.kind === 'dropped') {
@@ -1141,6 +1156,14 @@ export function createAlertsService(
       // The action's user names the actor, as the request's would: no longer than Opsgenie allows.
       const shapedInput = { ...(shaped?.input ?? input) };
       if (shapedInput.user !== undefined) shapedInput.user = fitActorText(shapedInput.user);
+      // The integration's team is the responder of a request that names none (or only entries that name
+      // nothing, left out), as without actions: the action's responders go with it, whatever its flags.
+      // With none of the action's either, create() gives the alert to that team.
+      const names = (list: ResponderInput[] | undefined) => (list ?? []).some((r) => lookupKeyOf(r) !== '');
+      if (!names(input.responders) && names(shapedInput.responders)) {
+        const team: ResponderInput = { type: 'team', id: integration.teamId };
+        shapedInput.responders = [team, ...(shapedInput.responders ?? [])];
+      }
       const shapedBy = [
         ...(shaped?.applied ?? []).map((r) => `Shaped by ${r.label}`),
         ...(shaped?.notes ?? []),

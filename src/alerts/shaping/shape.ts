@@ -2,8 +2,9 @@ import type { Priority } from '../../db/schema.js';
 import { matchesCriteria, type MatchableAlert, type MatchableResponder } from '../../oncall/conditions.js';
 import type { Criteria } from '../../oncall/model.js';
 import type { CreateAlertInput, ResponderInput } from '../service.js';
-import { expandTemplate, type TemplateValues } from './templates.js';
+import { expandTemplate, MAX_EXPANDED_LENGTH, type TemplateValues } from './templates.js';
 import {
+  ALERT_LIMITS,
   cutToCharacters,
   DETAILS_LIMITS,
   detailsGrowPast,
@@ -65,8 +66,10 @@ export type ShapeResult =
     };
 
 /**
- * The create request as conditions see it: Opsgenie's defaults for what it leaves out. `responders`, when
- * the caller named them, are what `teams` and `recipients` conditions see.
+ * The create request as conditions see it: Opsgenie's defaults for what it leaves out, and the description
+ * as the alert keeps it (ALERT_LIMITS: a pattern's cost grows with the text it reads, and a create may
+ * carry a far longer one). `responders`, when the caller named them, are what `teams` and `recipients`
+ * conditions see.
  */
 export function matchableOf(
   input: CreateAlertInput,
@@ -77,7 +80,7 @@ export function matchableOf(
     ...(responders ? { responders } : {}),
     message: input.message,
     alias: input.alias ?? '',
-    description: input.description ?? '',
+    description: cutToCharacters(input.description ?? '', ALERT_LIMITS.description),
     source: input.source ?? '',
     entity: input.entity ?? '',
     tags: input.tags ?? [],
@@ -118,11 +121,13 @@ const TEXT_FIELDS: readonly TextField[] = [
 /**
  * The most an expanded field may hold: what the Alert API accepts in a request (alerts/routes.ts), so a
  * shaped request is never one the API would have refused; Opsgenie's own limits then apply (limits.ts).
+ * A description takes as much as a template expands to (MAX_EXPANDED_LENGTH, within what the API takes):
+ * one longer than the alert keeps is cut there, and the alert's log says so.
  */
 export const SHAPED_LIMITS = {
   message: 15_000,
   alias: 512,
-  description: 15_000,
+  description: MAX_EXPANDED_LENGTH,
   entity: 512,
   source: 1000,
   user: 1000,

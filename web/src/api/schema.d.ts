@@ -2244,6 +2244,7 @@ export interface paths {
           'application/json': {
             message: string;
             alias?: string;
+            /** @description Cut to 15,000 characters (the alert log says so) when longer */
             description?: string;
             responders?: ({
               /** @enum {string} */
@@ -3232,6 +3233,7 @@ export interface paths {
       requestBody: {
         content: {
           'application/json': {
+            /** @description Cut to 15,000 characters (the alert log and request status say so) when longer */
             description: string;
             /** @description Display name of the person making the request */
             user?: string;
