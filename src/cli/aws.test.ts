@@ -361,6 +361,23 @@ describe('vigil aws setup, check and teardown (SNS, custom action, two regions)'
     }
   });
 
+  it('check tests the role while the write-back is off, and says it is off and how to turn it on', async () => {
+    await server.callOk('PATCH', `/v2/integrations/${integration.id}`, { sendUpdatesBack: false });
+    try {
+      const run = await vigil(['check', '--integration', integration.id, '--region', regions]);
+      assert.match(run.error?.message ?? '', /links that do not work/);
+      const text = run.lines.join('\n');
+      assert.match(text, /FAIL Vigil {2}the write-back is on \(off: .*sendUpdatesBack/);
+      assert.match(text, /ok {3}Vigil {2}Vigil assumes .* with the external ID/);
+      assert.match(text, /ok {3}Vigil {2}the role refuses Vigil without the external ID/);
+      assert.match(text, /ok {3}Vigil {2}Vigil reads findings in us-east-1/);
+      // Only the write-back's being off fails: the role's own steps all passed.
+      assert.match(text, /1 of \d+ checks failed\./);
+    } finally {
+      await server.callOk('PATCH', `/v2/integrations/${integration.id}`, { sendUpdatesBack: true });
+    }
+  });
+
   it('teardown removes what setup made and only that, and turns the write-back off', async () => {
     const n = names(integration.id);
     // Another team's topic in the same account must stay.

@@ -87,11 +87,29 @@ const HANDLED = new Set(['NOTIFIED', 'IN_PROGRESS', 'RESOLVED', 'SUPPRESSED']);
 /** A delivery's reason lists at most this many distinct reasons, then says how many more there were. */
 const MAX_REASONS = 20;
 
-/** What closeReason and closedState compare an update with: the finding's state last recorded. */
+/** What closeReason compares an update with: the finding's state last recorded, or its open alert's. */
 export interface RecordedState {
   workflow_status: string | null;
   record_state: string | null;
   compliance_status: string | null;
+}
+
+/**
+ * What an update of a finding with an open alert is compared with: the state that alert shows (its
+ * WorkflowStatus, RecordState and ComplianceStatus details, which alertFieldsForFinding sets and only an
+ * update counted on the alert changes), each falling back to the finding's last recorded state when the
+ * alert shows none. Not the recorded state alone: an update taken for Vigil's echo is recorded but not
+ * shown, and one taken so wrongly (a person's RESOLVED in the console while written_back still holds the
+ * RESOLVED of the earlier alert's close) would make every later update still RESOLVED no change, and the
+ * alert would never close. An alert opened on a finding already handled shows that state, and the next
+ * routine update still saying so is still no change.
+ */
+export function shownState(details: Record<string, string>, previous: RecordedState): RecordedState {
+  return {
+    workflow_status: details.WorkflowStatus ?? previous.workflow_status,
+    record_state: details.RecordState ?? previous.record_state,
+    compliance_status: details.ComplianceStatus ?? previous.compliance_status,
+  };
 }
 
 /**
@@ -100,7 +118,8 @@ export interface RecordedState {
  * ARCHIVED, Compliance.Status becomes PASSED). A finding that stays in such a state closes nothing: its
  * alert was opened on it as it was (alertOnHandledFindings, a person's custom action), and the provider's
  * next routine update still saying so is no news. Compliance PASSED closes only when a known compliance
- * becomes PASSED. A finding never seen before (`previous` undefined) has no alert to close. Never asked of
+ * becomes PASSED. `previous` is the state the finding's open alert shows (shownState), else its state
+ * last recorded. A finding never seen before (`previous` undefined) has no alert to close. Never asked of
  * a custom action's finding (see isAskedFor).
  */
 export function closeReason(
@@ -898,7 +917,11 @@ export function createFindingSync(deps: {
     const owned = open && !takenByAlias(integration.id, finding, open) ? open : undefined;
     const boundId = owned ? owned.id : null;
     const alert = owned?.status === 'open' ? owned : undefined;
-    const reason = isCustomAction ? undefined : closeReason(finding, settings, previous);
+    // An open alert's finding is compared with what the alert shows (shownState), not with what an echo
+    // recorded.
+    const reason = isCustomAction
+      ? undefined
+      : closeReason(finding, settings, alert && previous ? shownState(alert.details, previous) : previous);
     const actor = actorFor(integration);
     const fields = alertFieldsForFinding(finding, {
       actionName: event.actionName,

@@ -274,6 +274,46 @@ describe("the provider's update and Vigil's echo", () => {
   });
 });
 
+describe('an alert opened while a close of the earlier one was written back', () => {
+  it('is closed when the finding, resolved in the console and taken for that echo, comes again RESOLVED', async () => {
+    const suffix = `echo-before-close-${randomUUID()}`;
+    const first = await imported(hub, findingAt(suffix, T1));
+    assert.ok(first);
+    await server.callOk('POST', `/v2/alerts/${first}/close`, {});
+    await writesDone(first, 1);
+    assert.deepEqual(await writtenBack(suffix), { workflowStatus: 'RESOLVED' });
+
+    // The provider's import, emitted before Vigil's RESOLVED landed: the finding is still NEW, and the
+    // occurrence opens a new alert (what was written back stays remembered).
+    const second = await imported(hub, findingAt(suffix, T2));
+    assert.equal((await lastPayloadOf(server, hub.id)).verdict, 'created');
+    assert.ok(second && second !== first);
+    assert.equal((await alertOf(second)).details.WorkflowStatus, 'NEW');
+
+    // Someone resolves the finding in the console (UpdatedAt unchanged): it carries the value Vigil last
+    // wrote, and is taken for its echo; the new alert stays open, and shows the finding as NEW.
+    await imported(
+      hub,
+      findingAt(suffix, T2, (f) => (f.Workflow = { Status: 'RESOLVED' })),
+    );
+    const taken = await lastPayloadOf(server, hub.id);
+    assert.equal(taken.verdict, 'ignored', JSON.stringify(taken));
+    assert.match(taken.reason ?? '', /what Vigil wrote back/);
+    assert.equal((await alertOf(second)).status, 'open');
+
+    // The provider's next import still says RESOLVED: against what the open alert shows, the finding
+    // became RESOLVED, and auto-close closes it.
+    await imported(
+      hub,
+      findingAt(suffix, T3, (f) => (f.Workflow = { Status: 'RESOLVED' })),
+    );
+    const closed = await lastPayloadOf(server, hub.id);
+    assert.equal(closed.verdict, 'closed', JSON.stringify(closed));
+    assert.match(closed.reason ?? '', /Workflow.Status is RESOLVED/);
+    assert.equal((await alertOf(second)).status, 'closed');
+  });
+});
+
 describe('Insight Results', () => {
   it("opens each integration's own alert for one event, paging each one's team", async () => {
     await server.callOk('POST', '/v2/teams', { name: 'Team A' });

@@ -219,9 +219,23 @@ export async function runCheck(request: CheckRequest): Promise<{ ok: boolean; ch
   }
 
   const add = addAt('Vigil');
-  if (!facts.sendUpdatesBack || !facts.roleArn) {
-    add({ what: 'the write-back is on', ok: false, detail: 'off, or no role ARN: run vigil aws setup' });
+  // The link back to the finding needs the write-back on; the role is tested whenever one is stored (as
+  // the console's "Test connection" is, with write-back off), so that turning it on is the only step left.
+  if (!facts.roleArn) {
+    add({
+      what: 'the write-back is on',
+      ok: false,
+      detail:
+        'off, and no role ARN: run vigil aws setup, which makes the role, stores it and turns the write-back on',
+    });
   } else {
+    if (!facts.sendUpdatesBack)
+      add({
+        what: 'the write-back is on',
+        ok: false,
+        detail:
+          "off: Vigil sends no alert changes back to Security Hub; turn on “Send alert updates back” in the integration's settings (sendUpdatesBack: true in PATCH /v2/integrations/{id}), or run vigil aws setup again",
+      });
     const test = await request.vigil.testWriteback(facts.integration.id);
     const said: Record<string, string> = {
       settings: 'the write-back settings are complete',
