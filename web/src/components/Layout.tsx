@@ -8,6 +8,7 @@ import {
   Drawer,
   Group,
   Menu,
+  Modal,
   Stack,
   Text,
   Tooltip,
@@ -17,10 +18,12 @@ import {
 import { useDisclosure } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { useQueryClient } from '@tanstack/react-query';
-import { Suspense } from 'react';
+import { Suspense, useState } from 'react';
 import { NavLink, Outlet, useNavigate } from 'react-router';
 import { messageOf } from '../api/client';
 import { consoleApi } from '../api/console';
+import { pushApi, type PushDevice } from '../api/push';
+import { stopPushHere, thisDeviceId } from '../lib/push';
 import { useLiveAlerts } from '../live';
 import { FullPageLoader, isAdmin, useSession } from '../session';
 import { BellIcon, MoonIcon, SunIcon } from './icons';
@@ -105,19 +108,110 @@ function LiveIndicator() {
   );
 }
 
+/**
+ * Asked on signing out of a browser that gets the person's pages: an explicit sign-out is someone leaving
+ * this browser, and the pages (what each alert is about, and Acknowledge and Close buttons that act as
+ * them) would keep coming to whoever uses it next. A session that merely expires asks nothing.
+ */
+function StopPagesQuestion({
+  device,
+  pending,
+  signOut,
+  cancel,
+}: {
+  device: PushDevice | null;
+  pending: 'stop' | 'keep' | null;
+  signOut: (stopPages: boolean) => void;
+  cancel: () => void;
+}) {
+  return (
+    <Modal
+      opened={device !== null}
+      onClose={cancel}
+      title="Stop your pages on this browser?"
+      closeButtonProps={{ 'aria-label': 'Stay signed in' }}
+    >
+      <Stack>
+        <Text size="sm">
+          This browser is your device “{device?.deviceName}”: Vigil pages you here. Signed out, its
+          notifications keep showing what each alert is about, and their Acknowledge and Close buttons act as
+          you, for whoever uses this browser next. Keep them only if this browser is yours alone.
+        </Text>
+        <Group justify="flex-end">
+          <Button
+            data-autofocus
+            loading={pending === 'stop'}
+            disabled={pending === 'keep'}
+            onClick={() => signOut(true)}
+          >
+            Sign out and stop pages here
+          </Button>
+          <Button
+            variant="default"
+            loading={pending === 'keep'}
+            disabled={pending === 'stop'}
+            onClick={() => signOut(false)}
+          >
+            Sign out, keep pages here
+          </Button>
+        </Group>
+      </Stack>
+    </Modal>
+  );
+}
+
 /** The signed-in console: the header, and the page below it. */
 export function Layout() {
   const session = useSession();
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const [opened, { toggle, close }] = useDisclosure(false);
+  // This browser's device, when it is one of the signed-in person's: signing out asks about its pages.
+  const [deviceHere, setDeviceHere] = useState<PushDevice | null>(null);
+  const [pending, setPending] = useState<'stop' | 'keep' | null>(null);
+
+  const endSession = async () => {
+    await consoleApi.signOut();
+    queryClient.clear();
+    void navigate('/sign-in', { replace: true });
+  };
   const signOut = async () => {
     try {
-      await consoleApi.signOut();
-      queryClient.clear();
-      void navigate('/sign-in', { replace: true });
+      const here = await thisDeviceId();
+      const device = here === null ? undefined : (await pushApi.devices()).find((d) => d.id === here);
+      if (device) {
+        setDeviceHere(device);
+        return;
+      }
+      await endSession();
     } catch (error) {
       notifications.show({ color: 'red', title: 'Could not sign out', message: messageOf(error) });
+    }
+  };
+  const answer = async (stopPages: boolean) => {
+    if (!deviceHere) return;
+    setPending(stopPages ? 'stop' : 'keep');
+    // The device goes first: signed out, this browser could no longer remove it.
+    if (stopPages) {
+      try {
+        await stopPushHere(deviceHere.id);
+      } catch (error) {
+        notifications.show({
+          color: 'red',
+          title: 'Could not stop pages on this browser',
+          message: `${messageOf(error)} You are still signed in.`,
+        });
+        setPending(null);
+        return;
+      }
+    }
+    try {
+      await endSession();
+    } catch (error) {
+      notifications.show({ color: 'red', title: 'Could not sign out', message: messageOf(error) });
+      setPending(null);
+      // Its pages already stopped: a second try signs out without asking.
+      if (stopPages) setDeviceHere(null);
     }
   };
 
@@ -178,11 +272,25 @@ export function Layout() {
           <Text size="sm" c="dimmed" mt="md">
             Signed in as {session.user.username}
           </Text>
-          <Button variant="default" onClick={() => void signOut()}>
+          <Button
+            variant="default"
+            onClick={() => {
+              close();
+              void signOut();
+            }}
+          >
             Sign out
           </Button>
         </Stack>
       </Drawer>
+      <StopPagesQuestion
+        device={deviceHere}
+        pending={pending}
+        signOut={(stopPages) => void answer(stopPages)}
+        cancel={() => {
+          if (pending === null) setDeviceHere(null);
+        }}
+      />
       <AppShell.Main>
         <Box maw={1280} mx="auto">
           <Suspense fallback={<FullPageLoader label="Loading the page" />}>

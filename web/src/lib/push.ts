@@ -1,3 +1,4 @@
+import { ApiError } from '../api/client';
 import { pushApi, type PushDevice } from '../api/push';
 import { existingRegistration, serviceWorkerReady } from './service-worker';
 
@@ -177,16 +178,35 @@ export async function turnOnPush(deviceName: string): Promise<PushDevice> {
   return device;
 }
 
-/** Removes a device from Vigil; when it is this browser, also ends the subscription at the push service. */
-export async function removeDevice(id: string): Promise<void> {
-  const mine = (await thisDeviceId()) === id;
-  await pushApi.remove(id);
-  if (!mine) return;
+/** Forgets this browser's device here, and ends its subscription at the push service. */
+async function endSubscriptionHere(): Promise<void> {
   localStorage.removeItem(THIS_DEVICE);
   try {
     await (await currentSubscription())?.unsubscribe();
   } catch (error) {
     // Vigil no longer sends to it: a subscription left at the push service is harmless.
     console.warn('Could not end the push subscription', error);
+  }
+}
+
+/** Removes a device from Vigil; when it is this browser, also ends the subscription at the push service. */
+export async function removeDevice(id: string): Promise<void> {
+  const mine = (await thisDeviceId()) === id;
+  await pushApi.remove(id);
+  if (mine) await endSubscriptionHere();
+}
+
+/**
+ * Stops pages on this browser, whose device is `id` (signing out of a shared browser): removes the device
+ * from Vigil as removeDevice does. When Vigil refuses (a role without contacts-edit may not remove a
+ * device) or no longer has it, the subscription still ends here: the push service then answers Vigil's
+ * next push with 410, and Vigil forgets the device.
+ */
+export async function stopPushHere(id: string): Promise<void> {
+  try {
+    await removeDevice(id);
+  } catch (error) {
+    if (!(error instanceof ApiError && (error.status === 403 || error.status === 404))) throw error;
+    await endSubscriptionHere();
   }
 }
