@@ -189,7 +189,11 @@ function ThisDevice({ isOn, offer }: { isOn: boolean; offer: DevicesOffer }) {
   return (
     <Stack gap="sm">
       {isOn ? (
-        <Alert color="teal" title="Notifications are on for this device">
+        <Alert
+          color="teal"
+          title="Notifications are on for this device"
+          styles={{ title: { color: 'var(--mantine-color-text)' } }}
+        >
           <Text size="sm">It is marked “This device” below. To stop them here, remove it from the list.</Text>
         </Alert>
       ) : null}
@@ -247,7 +251,7 @@ function DeviceItem({ device, mine, removable }: { device: PushDevice; mine: boo
               {device.deviceName}
             </Text>
             {mine ? (
-              <Badge variant="light" color="teal">
+              <Badge variant="light" color="teal" c="teal.9">
                 This device
               </Badge>
             ) : null}
