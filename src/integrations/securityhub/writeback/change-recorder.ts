@@ -27,6 +27,8 @@ export function createChangeRecorder(deps: { db: Db; clock: Clock; signal: WorkS
       if (!change) return;
       const recorded = await db.transaction().execute(async (tx) => {
         // Per finding: an alert may hold findings of other integrations than the one that made the change.
+        // First, so first of the transaction's locks: their integrations' rows, FOR SHARE until it commits,
+        // so that a turn-off ends what is recorded here, or is read below (repository.ts's endUnsentOf).
         const findings = (await writebacksRepository.findingsToWriteBack(tx, event.alertId)).filter((f) =>
           writesBackTo(event, f.integrationId),
         );

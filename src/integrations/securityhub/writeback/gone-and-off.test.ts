@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
+import type pg from 'pg';
 import type { FakeAws } from '../../../testing/fake-aws.js';
 import {
   alertLogs,
@@ -11,9 +12,10 @@ import {
   type Json,
   type TestServer,
 } from '../../../testing/harness.js';
+import { otherTransaction, whenWaitedFor } from '../../../testing/lock-waits.js';
 import { ACCOUNT, PRODUCT, setUpWriteback } from '../../../testing/securityhub-writeback.js';
 import { ShiftedClock } from '../../../work/clock.js';
-import { writebacksRepository } from './repository.js';
+import { CLAIM_LOCK, writebacksRepository } from './repository.js';
 
 /**
  * What becomes of a change whose alert is deleted before it is written, and of changes of an integration
@@ -542,6 +544,202 @@ describe('a maintenance', () => {
     assert.equal(await at(row.start_at.getTime()), paused);
     assert.equal(await at(cancelledAt.getTime() - 1), paused);
     assert.equal(await at(cancelledAt.getTime()), undefined);
+  });
+});
+
+describe('a turn-off racing the write-back', () => {
+  const disable = () => server.callOk('POST', `/v2/integrations/${integration.id}/disable`);
+  const enable = () => server.callOk('POST', `/v2/integrations/${integration.id}/enable`);
+  const TURNED_OFF = 'not sent: the integration is turned off';
+  /** The bucket every request of these tests draws its token from (rate-limit.ts): AWS account and region. */
+  const BUCKET = `${ACCOUNT}:us-east-1`;
+
+  /** The change's row as the claim left it, and whether Vigil still takes the value for its own echo. */
+  async function leftOf(findingId: string) {
+    const db = server.app.context.db;
+    const rows = await sql<{ status: string; attempts: number; leased: boolean; last_error: string | null }>`
+      SELECT status, attempts, lease_until IS NOT NULL AS leased, last_error
+      FROM securityhub_writebacks WHERE finding_id = ${findingId} ORDER BY id`.execute(db);
+    const remembered = await sql<{ written_back: Json | null }>`
+      SELECT written_back FROM securityhub_findings WHERE finding_id = ${findingId}`.execute(db);
+    return { changes: rows.rows, echo: remembered.rows[0]?.written_back?.workflowStatus };
+  }
+
+  /** Whether a session waits for a lock that the session `pid` holds. */
+  async function waitedForBy(pid: number): Promise<boolean> {
+    const row = await sql<{ waited: boolean }>`
+      SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted AND ${pid}::int = ANY (pg_blocking_pids(pid)))
+        AS waited`.execute(server.app.context.db);
+    return row.rows[0]?.waited === true;
+  }
+
+  // A sender that has claimed a change and waits for its request's token (its lease renewed and the
+  // request made only once it has one): a turn-off meanwhile ends the change, and the request never
+  // goes. The claim counted no attempt and the change holds back nothing; its value is not Vigil's echo.
+  for (const [how, afterTheTurnOff] of [
+    ['its request waits its turn', async (other: pg.Client) => void (await other.query('ROLLBACK'))],
+    [
+      'its request is then held back by a throttle',
+      async (other: pg.Client) => {
+        // AWS's limit spent for 2 s (the hold outcomes.ts makes of a throttle), as the sender gets the bucket.
+        await other.query('UPDATE aws_rate_buckets SET tokens = -20, updated_at = $2 WHERE key = $1', [
+          BUCKET,
+          clock.now(),
+        ]);
+        await other.query('COMMIT');
+      },
+    ],
+  ] as const) {
+    it(`takes back a change claimed and not sent when ${how}, turned off and on meanwhile`, async () => {
+      const { alertId, id } = await finding(`claimed-token-${how.replace(/\W+/g, '-')}`);
+      const db = server.app.context.db;
+      await sql`INSERT INTO aws_rate_buckets (key, tokens, updated_at) VALUES (${BUCKET}, 25, ${clock.now()})
+        ON CONFLICT (key) DO NOTHING`.execute(db);
+      const other = await otherTransaction(server.databaseUrl);
+      try {
+        await other.query('SELECT 1 FROM aws_rate_buckets WHERE key = $1 FOR UPDATE', [BUCKET]);
+        await server.callOk('POST', `/v2/alerts/${alertId}/close`, {});
+        await whenWaitedFor(other, { never: 'the sender never waited for its token' });
+        assert.deepEqual(
+          (await changesOf(id)).map((c) => c.status),
+          ['sending'],
+        );
+        await disable();
+        await enable();
+        await afterTheTurnOff(other);
+      } finally {
+        await other.query('ROLLBACK').catch(() => {});
+        await other.end();
+      }
+      try {
+        // The workers stop once the sender's round is over: what it left is what is read.
+        await withoutWorkers(async () => {
+          assert.deepEqual(await leftOf(id), {
+            changes: [{ status: 'superseded', attempts: 0, leased: false, last_error: TURNED_OFF }],
+            echo: undefined,
+          });
+          assert.equal(requestsNaming(id).length, 0);
+        });
+      } finally {
+        await sql`UPDATE aws_rate_buckets SET tokens = 25, updated_at = ${clock.now()} WHERE key = ${BUCKET}`.execute(
+          db,
+        );
+      }
+      await server.idle();
+      assert.equal(requestsNaming(id).length, 0);
+      assert.equal(held(id)?.Workflow?.Status, undefined);
+    });
+  }
+
+  it('takes back a change claimed and not sent when the sender finds the integration turned off', async () => {
+    const { id } = await finding('claimed-found-off');
+    const db = server.app.context.db;
+    // As a sender leaves a change it has claimed and not sent yet, its value remembered for its echo.
+    const claimId = randomUUID();
+    const now = clock.now();
+    const inserted = await sql<{ id: string }>`
+      INSERT INTO securityhub_writebacks
+        (integration_id, alert_id, finding_key, format, product_arn, finding_id, aws_account_id, field,
+         value, event_id, seq, status, attempts, not_before, lease_until, claim_id, created_at, updated_at)
+      SELECT f.integration_id, f.alert_id, f.finding_key, f.format, f.product_arn, f.finding_id,
+        f.aws_account_id, 'workflow', ${JSON.stringify({ Status: 'RESOLVED' })}::jsonb, gen_random_uuid(),
+        1, 'sending', 1, ${now}, ${new Date(now.getTime() + 60_000)}, ${claimId}, ${now}, ${now}
+      FROM securityhub_findings f WHERE f.finding_id = ${id}
+      RETURNING id`.execute(db);
+    await sql`UPDATE securityhub_findings SET written_back = '{"workflowStatus":"RESOLVED"}'::jsonb
+      WHERE finding_id = ${id}`.execute(db);
+    await disable();
+    try {
+      // What outcomes.ts makes of the sender's 'turned-off': the claim's changes end unsent.
+      await writebacksRepository.supersede(db, [inserted.rows[0]!.id], clock.now(), TURNED_OFF, claimId);
+    } finally {
+      await enable();
+    }
+    assert.deepEqual(await leftOf(id), {
+      changes: [{ status: 'superseded', attempts: 0, leased: false, last_error: TURNED_OFF }],
+      echo: undefined,
+    });
+  });
+
+  it('drops a change the recorder records as it is turned off, having read it on', async () => {
+    const { alertId, id } = await finding('recorded-as-turned-off');
+    const release = clock.hold();
+    const other = await otherTransaction(server.databaseUrl);
+    try {
+      // The recorder waits here, the integration read, before it records the change.
+      await other.query('SELECT 1 FROM securityhub_findings WHERE finding_id = $1 FOR UPDATE', [id]);
+      await server.callOk('POST', `/v2/alerts/${alertId}/close`, {});
+      await whenWaitedFor(other, { never: 'the recorder never reached the finding' });
+      const recorder = await sql<{ pid: number }>`
+        SELECT pid FROM pg_locks WHERE NOT granted
+          AND ${(await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid}::int
+            = ANY (pg_blocking_pids(pid))`.execute(server.app.context.db);
+      const recorderPid = recorder.rows[0]!.pid;
+      let off = false;
+      const turningOff = disable().then(() => {
+        off = true;
+      });
+      // Done at once, or (the recorder holding the integration) waiting until the change is recorded.
+      await waitFor(
+        'the turn-off, or its wait for the recorder',
+        async () => off || (await waitedForBy(recorderPid)),
+      );
+      await other.query('ROLLBACK');
+      await turningOff;
+      // Straight back on, before the sender could have found it off (the clock stands still: the change
+      // is still gathering).
+      await enable();
+    } finally {
+      await other.query('ROLLBACK').catch(() => {});
+      await other.end();
+      release();
+    }
+    await waitFor('the change settled', async () => {
+      const changes = await changesOf(id);
+      return changes.length === 1 && changes.every((c) => c.status !== 'pending' && c.status !== 'sending');
+    });
+    assert.deepEqual(await changesOf(id), [{ status: 'superseded', last_error: TURNED_OFF }]);
+    await server.idle();
+    assert.equal(requestsNaming(id).length, 0);
+    assert.equal(held(id)?.Workflow?.Status, undefined);
+    assert.equal((await leftOf(id)).echo, undefined);
+  });
+
+  it('ends a change claimed between its ending of the changes being sent and of those waiting', async () => {
+    const { id } = await finding('claimed-as-turned-off');
+    const db = server.app.context.db;
+    // No worker: the claim is the one played here, in another transaction.
+    await withoutWorkers(async () => {
+      const now = clock.now();
+      const inserted = await sql<{ id: string }>`
+        INSERT INTO securityhub_writebacks
+          (integration_id, alert_id, finding_key, format, product_arn, finding_id, aws_account_id, field,
+           value, event_id, seq, status, not_before, created_at, updated_at)
+        SELECT f.integration_id, f.alert_id, f.finding_key, f.format, f.product_arn, f.finding_id,
+          f.aws_account_id, 'workflow', ${JSON.stringify({ Status: 'RESOLVED' })}::jsonb, gen_random_uuid(),
+          1, 'pending', ${now}, ${now}, ${now}
+        FROM securityhub_findings f WHERE f.finding_id = ${id}
+        RETURNING id`.execute(db);
+      const other = await otherTransaction(server.databaseUrl);
+      try {
+        // As claimDue claims it: under the claim's lock, committed once the turn-off has begun.
+        await other.query('SELECT vigil_lock_names($1::text[])', [[CLAIM_LOCK]]);
+        await other.query(
+          `UPDATE securityhub_writebacks SET status = 'sending', claim_id = gen_random_uuid(),
+             attempts = attempts + 1, lease_until = $2 WHERE id = $1`,
+          [inserted.rows[0]!.id, new Date(now.getTime() + 60_000)],
+        );
+        const turningOff = disable();
+        await whenWaitedFor(other, { never: 'the turn-off never waited for the claim' });
+        await other.query('COMMIT');
+        await turningOff;
+      } finally {
+        await other.query('ROLLBACK').catch(() => {});
+        await other.end();
+        await enable();
+      }
+    });
+    assert.deepEqual(await changesOf(id), [{ status: 'superseded', last_error: TURNED_OFF }]);
   });
 });
 

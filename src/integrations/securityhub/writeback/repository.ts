@@ -94,6 +94,17 @@ function stillClaimed(claimId: string, ids: readonly string[]) {
   return sql<boolean>`w.id = ANY(${ids}::bigint[]) AND w.claim_id = ${claimId}::uuid AND w.status = 'sending'`;
 }
 
+/**
+ * The changes among `ids` that a turn-off (endUnsentOf) or a newer value (supersedeUnsent) ended while
+ * they were being sent under `claimId`, and that still count as maybe sent (their lease kept): for a
+ * claim that then did not send them (sender.ts finds them no longer its own before the request), so that
+ * takeBackEnded undoes that count. Every other way out of 'sending' clears lease_until, or the claim_id.
+ */
+function endedUnderClaim(claimId: string, ids: readonly string[]) {
+  return sql<boolean>`w.id = ANY(${ids}::bigint[]) AND w.claim_id = ${claimId}::uuid
+    AND w.status = 'superseded' AND w.lease_until IS NOT NULL`;
+}
+
 /** A change that has just ended (failed or superseded), as forgetUnsent weighs it. */
 interface EndedChange {
   id: string;
@@ -252,12 +263,12 @@ function endUnsent(tx: Tx, status: 'pending' | 'sending', reason: string, now: D
 }
 
 /**
- * Taken by every claim before it reads: claims run one at a time, each reading what the one before it
- * committed. Two at once could each see the other's change of a finding's field as still pending (the
+ * Taken by every claim before it reads, and by a turn-off before it ends the changes (endUnsentOf): claims
+ * run one at a time, each reading what the one before it committed. Two at once could each see the other's change of a finding's field as still pending (the
  * row locked, the claim not yet committed), and send an acknowledge and the close that follows it side
  * by side. A claim is one statement, short beside the requests it feeds (AWS takes 10 a second).
  */
-const CLAIM_LOCK = 'securityhub writeback claim';
+export const CLAIM_LOCK = 'securityhub writeback claim';
 
 /** The role an integration's settings give, with its region; or which of the two are missing. */
 function roleOf(row: {
@@ -282,6 +293,11 @@ export const writebacksRepository = {
    * before (`securityhub-` and 40 hex digits, findingAlias): while that was unreserved, a user could
    * open an alert with it first and have the finding counted into it; its close must not resolve the
    * finding (the finding's next event gives it its own alert, finding-sync.ts).
+   *
+   * The integrations' rows are locked FOR SHARE until the caller's commit, read as they are once locked:
+   * a turn-off (which updates the row, then ends the changes waiting: endUnsentOf) waits for the changes
+   * recorded in this transaction, or this waits for it and reads the integration off. First in the
+   * recorder's transaction, before any change or finding row: see endUnsentOf for the order of locks.
    */
   async findingsToWriteBack(tx: Tx, alertId: string): Promise<WritableFinding[]> {
     const rows = await tx
@@ -311,6 +327,7 @@ export const writebacksRepository = {
           AND a.alias = 'securityhub-' || left(encode(sha256(convert_to(
             f.integration_id::text || E'\n' || f.finding_key, 'UTF8')), 'hex'), 40))`,
       )
+      .forShare('i')
       .execute();
     return rows
       .filter((r) => securityHubSettings(r.settings).sendUpdatesBack)
@@ -392,7 +409,19 @@ export const writebacksRepository = {
    * while it writes back. As supersedeUnsent: a waiting change is never sent, and its value is forgotten
    * when it cannot have landed (forgetUnsent); one being sent is ended too, so that its sender no longer
    * sends it (sender.ts renews the lease of, and sends, only changes still `sending`), though a request
-   * already on its way may still land (its lease and its value kept, for its echo).
+   * already on its way may still land (its lease and its value kept, for its echo); one whose request had
+   * not gone yet is taken back by its sender when it finds the change no longer its own (takeBackEnded).
+   *
+   * Serialised with the rest of the write-back: the change recorder reads the integration row FOR SHARE
+   * (findingsToWriteBack), so a change it records as the integration is turned off is either committed
+   * before this reads the changes (and ended here), or recorded once the turn-off is committed (and dropped
+   * by the recorder); and the claim's lock (CLAIM_LOCK) is taken before the changes are read, so that no
+   * claim moves a change from 'pending' to 'sending' between the two UPDATEs, where neither would end it.
+   * Locks, in the order every write-back transaction takes them: the integration row (updated by the
+   * caller here, FOR SHARE by the recorder), CLAIM_LOCK (here, and first in claimDue), then
+   * securityhub_writebacks rows, then securityhub_findings rows (forgetUnsent, rememberWrittenBack), then
+   * the alerts' (KEY SHARE, as their logs are added). Nothing in the write-back waits for an integration
+   * row while holding any of the others.
    */
   async endUnsentOf(tx: Tx, integrationId: string, now: Date): Promise<void> {
     const row = await integrationsRepository.getById(tx, integrationId);
@@ -403,6 +432,7 @@ export const writebacksRepository = {
         ? 'write-back was turned off'
         : undefined;
     if (reason === undefined) return;
+    await lockNames(tx, [CLAIM_LOCK]);
     const end = (status: 'pending' | 'sending') =>
       endUnsent(tx, status, `not sent: ${reason}`, now).where('w.integration_id', '=', integrationId);
     const inFlight = await end('sending').execute();
@@ -631,8 +661,9 @@ export const writebacksRepository = {
 
   /**
    * Ends changes that will never be sent: a later value replaced them, or write-back (or the integration)
-   * was turned off. With `claimId`, only those still being sent under that claim. The values of those
-   * that cannot have landed are forgotten (forgetUnsent). Returns their ids.
+   * was turned off. With `claimId`, only those still being sent under that claim, which did not send
+   * them; those that a turn-off or a newer value ended meanwhile are taken back too (takeBackEnded). The
+   * values of those that cannot have landed are forgotten (forgetUnsent). Returns their ids.
    */
   async supersede(
     db: Queryable,
@@ -642,6 +673,7 @@ export const writebacksRepository = {
     claimId?: string,
   ): Promise<string[]> {
     if (ids.length === 0) return [];
+    if (claimId !== undefined) await writebacksRepository.takeBackEnded(db, claimId, ids, now);
     // `was` is the row as it was before: a change being sent under a claim that ends it unsent was not
     // sent by that claim (not an attempt, as release has it), and its last_error is the answer to the
     // request before, if there was one.
@@ -688,6 +720,35 @@ export const writebacksRepository = {
       .where(stillClaimed(claimId, ids))
       .returning('w.id')
       .execute();
+    return rows.map((r) => r.id);
+  },
+
+  /**
+   * Takes back, of the changes among `ids` that this claim did not send, those a turn-off or a newer value
+   * ended while it held them (endedUnderClaim), as supersede does with a claim's changes it ends unsent:
+   * their lease cleared (their request never went: nothing of theirs may land, and the next change of
+   * their field need not wait for it), the claim's attempt taken back, and their value forgotten when
+   * none of their requests can have landed (forgetUnsent). Else their lease and value would stand for a
+   * request that may have landed: the value taken for Vigil's echo, for good. Returns their ids.
+   */
+  async takeBackEnded(db: Queryable, claimId: string, ids: readonly string[], now: Date): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await db
+      .updateTable('securityhub_writebacks as w')
+      .set({ lease_until: null, attempts: sql<number>`w.attempts - 1`, updated_at: now })
+      .where(endedUnderClaim(claimId, ids))
+      .returning([
+        'w.id',
+        'w.integration_id',
+        'w.finding_key',
+        'w.field',
+        'w.value',
+        'w.attempts as requests',
+        // Ended for a reason of Vigil's (endedFor): the answer to its request before, if any, comes first.
+        'w.last_error as answer',
+      ])
+      .execute();
+    await forgetUnsent(db, rows, now);
     return rows.map((r) => r.id);
   },
 
@@ -933,7 +994,8 @@ export const writebacksRepository = {
    * "the integration is": deleted or turned off (now, see switchedOff), or disabled by a maintenance open
    * at `madeAt` (which stands for turning it off, as the intake has it); undefined when it may be sent.
    * A maintenance is judged at the change's own time, not when it is recorded: the event queue may lag,
-   * and one cancelled (or ended) since still disabled the integration then.
+   * and one cancelled (or ended) since still disabled the integration then. The recorder reads it with
+   * the integration's row locked (findingsToWriteBack): a turn-off under way is read once committed.
    */
   async pausedBy(db: Queryable, integrationId: string, madeAt: Date): Promise<string | undefined> {
     const off = await writebacksRepository.switchedOff(db, integrationId);

@@ -225,7 +225,10 @@ export function createSender(deps: {
   const { db, log, aws, rateLimiter, clock, leaseMs } = deps;
   const leaseFromNow = () => new Date(clock.now().getTime() + leaseMs);
 
-  /** The changes of `batch` still this claim's, their lease renewed. */
+  /**
+   * The changes of `batch` still this claim's, their lease renewed. Those a turn-off or a newer value
+   * ended while they waited are taken back (their request never goes): see takeBackEnded.
+   */
   async function stillMine(claimId: string, batch: readonly ClaimedChange[]): Promise<ClaimedChange[]> {
     const kept = new Set(
       await writebacksRepository.keepClaim(
@@ -235,7 +238,21 @@ export function createSender(deps: {
         leaseFromNow(),
       ),
     );
+    await takeBackEnded(
+      claimId,
+      batch.filter((c) => !kept.has(c.id)),
+    );
     return batch.filter((c) => kept.has(c.id));
+  }
+
+  /** Takes back those of `batch` ended under this claim, which sends none of them. */
+  async function takeBackEnded(claimId: string, batch: readonly ClaimedChange[]): Promise<void> {
+    await writebacksRepository.takeBackEnded(
+      db,
+      claimId,
+      batch.map((c) => c.id),
+      clock.now(),
+    );
   }
 
   /**
@@ -271,7 +288,11 @@ export function createSender(deps: {
       // by BatchUpdateFindings and BatchUpdateFindingsV2: one bucket for both.
       const bucket = `${accountOf(target.roleArn)}:${target.region}`;
       const token = await rateLimiter.acquire(bucket);
-      if (!token.taken) return { kind: 'held', until: token.heldUntil };
+      if (!token.taken) {
+        // Put back to wait (outcomes.ts), those still this claim's; those ended meanwhile are taken back.
+        await takeBackEnded(claimId, batch);
+        return { kind: 'held', until: token.heldUntil };
+      }
       const mine = await stillMine(claimId, batch);
       const [sending] = mine;
       if (!sending) return { kind: 'taken-over' };
