@@ -917,11 +917,16 @@ export function createFindingSync(deps: {
     const owned = open && !takenByAlias(integration.id, finding, open) ? open : undefined;
     const boundId = owned ? owned.id : null;
     const alert = owned?.status === 'open' ? owned : undefined;
-    // An open alert's finding is compared with what the alert shows (shownState), not with what an echo
-    // recorded.
+    // The finding became a closing state since what was recorded, or since what the open alert shows
+    // (shownState): an echo may have recorded a state the alert never showed (a console resolve taken for
+    // Vigil's), and Vigil's own write may have moved the finding from what the alert shows (an
+    // acknowledge's NOTIFIED on an alert opened on a RESOLVED finding, then resolved again).
     const reason = isCustomAction
       ? undefined
-      : closeReason(finding, settings, alert && previous ? shownState(alert.details, previous) : previous);
+      : (closeReason(finding, settings, previous) ??
+        (alert && previous
+          ? closeReason(finding, settings, shownState(alert.details, previous))
+          : undefined));
     const actor = actorFor(integration);
     const fields = alertFieldsForFinding(finding, {
       actionName: event.actionName,

@@ -191,6 +191,27 @@ describe('an alert a person opened with the custom action on a handled finding',
       assert.equal((await alertOf(alertId)).status, 'open');
     });
   }
+
+  it('is closed when, acknowledged in Vigil (NOTIFIED written back), its finding is resolved again', async () => {
+    const suffix = `asked-acked-${randomUUID()}`;
+    const resolved = (f: Json) => (f.Workflow = { Status: 'RESOLVED' });
+    await imported(hub, findingAt(suffix, T1, resolved));
+    const alertId = await customAction(hub, findingAt(suffix, T1, resolved));
+    assert.equal((await alertOf(alertId)).details.WorkflowStatus, 'RESOLVED');
+    await server.callOk('POST', `/v2/alerts/${alertId}/acknowledge`, {});
+    await writesDone(alertId, 1);
+    // The echo of the acknowledge: the finding is NOTIFIED; the alert still shows RESOLVED.
+    await imported(
+      hub,
+      findingAt(suffix, T1, (f) => (f.Workflow = { Status: 'NOTIFIED' })),
+    );
+    assert.equal((await lastPayloadOf(server, hub.id)).verdict, 'ignored');
+    // A person resolves it again in Security Hub's console: it became RESOLVED since Vigil's NOTIFIED.
+    await imported(hub, findingAt(suffix, T1, resolved));
+    const last = await lastPayloadOf(server, hub.id);
+    assert.equal(last.verdict, 'closed', JSON.stringify(last));
+    assert.equal((await alertOf(alertId)).status, 'closed');
+  });
 });
 
 describe("the provider's update and Vigil's echo", () => {
