@@ -231,6 +231,14 @@ export function createOutcomeRecorder(deps: {
       );
       if (expired.length > 0)
         await giveUp(expired, HELD_FOR_A_DAY, claimId, { tellOwnerTeam: true, sent: false });
+      // After the put-back, which matched only those still this claim's: those a turn-off ended while
+      // they waited for the throttle are taken back (their request never went).
+      await writebacksRepository.takeBackEnded(
+        db,
+        claimId,
+        batch.map((c) => c.id),
+        clock.now(),
+      );
       return NONE_SETTLED;
     }
     if (outcome.kind === 'request-failed') {

@@ -673,7 +673,6 @@ export const writebacksRepository = {
     claimId?: string,
   ): Promise<string[]> {
     if (ids.length === 0) return [];
-    if (claimId !== undefined) await writebacksRepository.takeBackEnded(db, claimId, ids, now);
     // `was` is the row as it was before: a change being sent under a claim that ends it unsent was not
     // sent by that claim (not an attempt, as release has it), and its last_error is the answer to the
     // request before, if there was one.
@@ -700,6 +699,10 @@ export const writebacksRepository = {
       ])
       .execute();
     await forgetUnsent(db, rows, now);
+    // After the update, which matched only those still this claim's (and cleared their lease): those a
+    // turn-off ended before it are taken back too. Before it, a turn-off between the two would end one
+    // that neither matches.
+    if (claimId !== undefined) await writebacksRepository.takeBackEnded(db, claimId, ids, now);
     return rows.map((r) => r.id);
   },
 

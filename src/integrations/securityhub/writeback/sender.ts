@@ -289,8 +289,8 @@ export function createSender(deps: {
       const bucket = `${accountOf(target.roleArn)}:${target.region}`;
       const token = await rateLimiter.acquire(bucket);
       if (!token.taken) {
-        // Put back to wait (outcomes.ts), those still this claim's; those ended meanwhile are taken back.
-        await takeBackEnded(claimId, batch);
+        // Put back to wait (outcomes.ts), those still this claim's; those ended meanwhile are taken back
+        // there, after the put-back (a turn-off between the two would otherwise end one neither matches).
         return { kind: 'held', until: token.heldUntil };
       }
       const mine = await stillMine(claimId, batch);
