@@ -565,7 +565,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     if (serves) {
       http = await buildHttpApp(context, log);
       if (metrics) observeHttpRequests(http, metrics);
-      registerHealthRoutes(http, apiDb);
+      registerHealthRoutes(http, database.pool); // the probe opens a connection of its own
       const customRoles = createCustomRolesService(apiDb);
       registerAccountRoutes(http, accounts, customRoles);
       registerCustomRoleRoutes(http, customRoles);

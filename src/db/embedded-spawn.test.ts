@@ -45,6 +45,9 @@ async function initialisedDataFolder(): Promise<string> {
   folders.push(dataDir);
   await fs.mkdir(path.join(dataDir, 'postgres'));
   await fs.writeFile(path.join(dataDir, 'postgres', 'PG_VERSION'), '18\n');
+  // A cluster lacking it that never ran would be taken for an interrupted initdb, and created again.
+  await fs.mkdir(path.join(dataDir, 'postgres', 'global'));
+  await fs.writeFile(path.join(dataDir, 'postgres', 'global', 'pg_control'), '');
   return dataDir;
 }
 

@@ -775,6 +775,78 @@ function run(
   });
 }
 
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Whether the cluster folder holds a cluster to start. A folder without global/pg_control that no server
+ * ever ran on (no postmaster.opts, which every start writes) is what an initdb killed half-way leaves
+ * (an older Vigil ran it in place): it holds no data, and is emptied so that initdb runs again. One
+ * that a server did run on is left alone, for PostgreSQL to report on.
+ */
+async function clusterComplete(clusterDir: string, log: Logger): Promise<boolean> {
+  const entries = await fs.readdir(clusterDir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (entries === undefined || entries.length === 0) return false;
+  if (await exists(path.join(clusterDir, 'global', 'pg_control'))) return true;
+  if (await exists(path.join(clusterDir, 'postmaster.opts'))) return true;
+  log.warn(
+    { clusterDir },
+    'the embedded PostgreSQL cluster was never completed (its creation was interrupted): creating it again',
+  );
+  for (const entry of entries) await fs.rm(path.join(clusterDir, entry), { recursive: true, force: true });
+  return false;
+}
+
+/**
+ * The pid in the cluster's postmaster.pid, when it is alive but is certainly not this cluster's
+ * postmaster: a process that reused the pid of a postmaster killed with SIGKILL (often so in a
+ * container, whose pids start over). PostgreSQL refuses to start while that pid lives. A process is taken
+ * for the postmaster when /proc cannot tell (not Linux, hidepid), when its command line has
+ * `-D <cluster>`, or when it runs in the cluster folder (the postmaster's working directory).
+ */
+async function stalePid(clusterDir: string): Promise<number | undefined> {
+  const text = await fs.readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => '');
+  const pid = Number(text.split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return undefined;
+  const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
+  if (cmdline === undefined) return undefined;
+  // A zombie serves nothing (and has no command line left), but PostgreSQL's signal 0 still reaches it.
+  if ((await procStat(pid))?.state === 'Z') return pid;
+  const cluster = path.resolve(clusterDir);
+  const real = await fs.realpath(cluster).catch(() => cluster);
+  const args = cmdline.split('\0');
+  const cwd = await fs.readlink(`/proc/${pid}/cwd`).catch(() => undefined);
+  const ofCluster = (arg: string | undefined) =>
+    arg !== undefined && [cluster, real].includes(path.resolve(cwd ?? '/', arg));
+  if (args.some((arg, i) => arg === '-D' && ofCluster(args[i + 1]))) return undefined;
+  if (args.some((arg) => arg.startsWith('-D') && arg.length > 2 && ofCluster(arg.slice(2)))) return undefined;
+  if (cwd === undefined || cwd === cluster || cwd === real) return undefined;
+  return pid;
+}
+
+/** Under the start lock, with no server answering on the cluster: see stalePid. */
+async function removeStalePidFile(clusterDir: string, log: Logger): Promise<void> {
+  const pid = await stalePid(clusterDir);
+  if (pid === undefined) return;
+  log.warn(
+    { pid, clusterDir },
+    `removing the embedded PostgreSQL's stale postmaster.pid: it names process ${pid}, which now is another program (the server was killed, and its pid reused)`,
+  );
+  await fs.rm(path.join(clusterDir, 'postmaster.pid'), { force: true });
+}
+
+/**
+ * Runs initdb in a folder beside the cluster's, renamed into place once complete, so that an initdb
+ * killed half-way leaves no cluster folder that cannot start; the leftover is removed on the next try.
+ * When the cluster folder cannot be replaced (a volume mounted there), runs it in place.
+ */
 async function initialise(
   bins: Binaries,
   clusterDir: string,
@@ -783,6 +855,27 @@ async function initialise(
   log: Logger,
 ) {
   log.info({ clusterDir }, 'creating the embedded PostgreSQL cluster (first start only)');
+  const inPlace = await fs.rmdir(clusterDir).then(
+    () => false,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return false;
+      if (error.code === 'EBUSY') return true;
+      throw error;
+    },
+  );
+  const target = inPlace ? clusterDir : `${clusterDir}.initdb`;
+  if (!inPlace) await fs.rm(target, { recursive: true, force: true });
+  await initdb(bins, target, password, runAs, log);
+  if (!inPlace) await fs.rename(target, clusterDir);
+}
+
+async function initdb(
+  bins: Binaries,
+  clusterDir: string,
+  password: string,
+  runAs: RunAs | undefined,
+  log: Logger,
+) {
   await fs.mkdir(clusterDir, { recursive: true, mode: 0o700 });
   if (runAs) await fs.chown(clusterDir, runAs.uid, runAs.gid);
   const pwFile = path.join(os.tmpdir(), `vigil-pw-${randomBytes(8).toString('hex')}`);
@@ -903,12 +996,10 @@ async function startUnlessRunning(options: EmbeddedOptions): Promise<Started> {
   if (existing) return { existing, password, clusterDir };
 
   const bins = await reachableBinaries(await binaries(), runAs, serverDir, log);
-  const initialised = await fs
-    .access(path.join(clusterDir, 'PG_VERSION'))
-    .then(() => true)
-    .catch(() => false);
-  if (!initialised) await initialise(bins, clusterDir, password, runAs, log);
-  // A crash can leave a stale pid file behind; the server removes it itself when the pid is not alive.
+  if (!(await clusterComplete(clusterDir, log))) await initialise(bins, clusterDir, password, runAs, log);
+  // A crash can leave a stale pid file behind. The server removes it itself when its pid is not alive,
+  // but not when that pid now belongs to another process.
+  await removeStalePidFile(clusterDir, log);
 
   // Before the server exists, so that a process attaching to it as soon as it accepts connections
   // finds this (live) owner rather than the dead one of an earlier run, and does not adopt it too.
