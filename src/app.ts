@@ -145,6 +145,9 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
+/** How long closing the database waits for its pools' connections to come back before it goes on. */
+const POOL_CLOSE_WAIT_MS = 2_000;
+
 /**
  * Opens the database: the one in DATABASE_URL, or the embedded one in the data folder. API requests get a
  * pool of their own whose statements PostgreSQL stops after `apiStatementTimeoutSeconds`, so no request can
@@ -181,8 +184,20 @@ export async function openDatabase(config: Config, log: Logger, options: { api?:
     apiDb,
     embedded,
     async close() {
-      if (apiDb !== db) await apiDb.destroy().catch(() => {});
-      await db.destroy().catch(() => {});
+      // Closing a pool waits for every connection checked out of it, and one a round the runner's stop()
+      // left behind still holds may never come back: the embedded PostgreSQL is stopped all the same.
+      const closing = (async () => {
+        if (apiDb !== db) await apiDb.destroy().catch(() => {});
+        await db.destroy().catch(() => {});
+      })();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        closing,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, POOL_CLOSE_WAIT_MS).unref();
+        }),
+      ]);
+      clearTimeout(timer);
       await embedded?.stop();
     },
   };

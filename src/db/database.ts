@@ -91,7 +91,7 @@ export const CANCEL_TIMEOUT_MS = 2_000;
  * commit, beside the retry of the work it belongs to. Best effort: a server that does not answer (the
  * case the connection's close is for) gets nothing, and nothing waits for it.
  */
-function cancelStatement(client: pg.Client): void {
+export function cancelStatement(client: pg.Client): void {
   const { processID, secretKey } = client as unknown as { processID?: number; secretKey?: number };
   if (typeof processID !== 'number' || typeof secretKey !== 'number') return;
   const request = Buffer.alloc(16);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { createDb, createPool, type Db } from './database.js';
-import { deleteInBatches } from './delete-in-batches.js';
+import { deleteInBatches, stoppingAt } from './delete-in-batches.js';
 import type { Database } from './schema.js';
 import { createTestDatabase } from '../testing/harness.js';
 import { queryCounter } from '../testing/query-counter.js';
@@ -57,5 +57,23 @@ describe('deleteInBatches', () => {
       await deleteInBatches(counted, 'engine_handled_events', sql`handled_at < ${cutOff}::timestamptz`, 10),
       0,
     );
+  });
+
+  it('ends after the batch under way once the process stops, leaving the rest for the next purge', async () => {
+    await sql`DELETE FROM engine_handled_events`.execute(db);
+    await sql`
+      INSERT INTO engine_handled_events (event_id, handled_at)
+      SELECT gen_random_uuid(), ${cutOff}::timestamptz - make_interval(mins => n) FROM generate_series(1, 25) n`.execute(
+      db,
+    );
+    const stop = new AbortController();
+    const purge = () =>
+      deleteInBatches(db, 'engine_handled_events', sql`handled_at < ${cutOff}::timestamptz`, 10);
+    // Stopped already: the batch under way (the first) goes, and no other.
+    stop.abort();
+    assert.equal(await stoppingAt(stop.signal, purge), 10, 'one batch, then it stops');
+    const left = await sql<{ n: number }>`SELECT count(*)::int AS n FROM engine_handled_events`.execute(db);
+    assert.equal(left.rows[0]?.n, 15);
+    assert.equal(await stoppingAt(new AbortController().signal, purge), 15);
   });
 });

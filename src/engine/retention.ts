@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { withQueryAllowance, type Db } from '../db/database.js';
+import { stoppingAt } from '../db/delete-in-batches.js';
 import type { Logger } from '../logger.js';
 import { longestThrottleWindowMs } from '../notify/destinations/throttle.js';
 import { notificationsRepository } from '../notify/repository.js';
@@ -49,7 +50,7 @@ export function retentionQueue(deps: {
   return {
     name: QUEUES.retention,
     idleMs: EVERY_MS,
-    async round(now) {
+    async round(now, stop = new AbortController().signal) {
       // The first run a few minutes after the first start; then every hour, whoever claims it.
       await sql`
         INSERT INTO work_schedules (name, next_at) VALUES ('retention', ${new Date(now.getTime() + 5 * 60_000)})
@@ -74,11 +75,15 @@ export function retentionQueue(deps: {
         ...ALWAYS.map(({ what, purge }) => ({ what, purge: (at: Date) => purge(db, at) })),
       ];
       for (const { what, purge } of purges) {
+        if (stop.aborted) break;
         try {
           // Longer than the workers' pool's bound (VIGIL_DATABASE_QUERY_TIMEOUT_SECONDS): a purge scans what
           // it purges, some without an index (the Security Hub findings), and a batch on a big table may
           // rightly take minutes. Still bounded: a database gone silent under one must not hold it for good.
-          const removed = await withQueryAllowance(PURGE_ALLOWANCE_MS, () => purge(now));
+          // A purge deleting in batches ends after the batch under way when the process stops.
+          const removed = await withQueryAllowance(PURGE_ALLOWANCE_MS, () =>
+            stoppingAt(stop, () => purge(now)),
+          );
           if (removed > 0) log.info({ removed, what }, `purged ${what} past retention`);
         } catch (error) {
           failed = true;
@@ -88,6 +93,8 @@ export function retentionQueue(deps: {
           );
         }
       }
+      // A stopping process leaves what it did not purge to the next run, soon after (as after a failure).
+      if (stop.aborted) failed = true;
       if (!failed) return { more: false, nextDueAt: claimed.rows[0]?.next_at ?? null };
       const retryAt = new Date(now.getTime() + RETRY_MS);
       await sql`UPDATE work_schedules SET next_at = ${retryAt} WHERE name = 'retention'`.execute(db);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Clock } from './clock.js';
-import { DatabaseNotAnsweringError, dropConnection } from '../db/database.js';
+import { cancelStatement, DatabaseNotAnsweringError, dropConnection } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { retryDelayMs } from './backoff.js';
 
@@ -56,6 +56,30 @@ export const LISTENER_ANSWER_MS = 10_000;
  */
 export const SLOW_ROUND_MS = 30_000;
 
+/**
+ * How long stop() waits for the rounds under way to end before it ends them. A round blocked on a lock,
+ * a purge deleting batch after batch, a send to a slow relay could otherwise hold the shutdown for
+ * minutes (until the pool's query timeout), and the supervisor kills the process uncleanly meanwhile
+ * (Docker after 10 s, Kubernetes 30 s, systemd 90 s), its embedded PostgreSQL with it. Under Docker's
+ * 10 s, with room left for ending the rounds and stopping PostgreSQL. Not a setting: nothing is lost by
+ * ending a round (its transaction rolls back, its lease runs out and another process takes its items).
+ */
+export const STOP_DEADLINE_MS = 7_000;
+
+/**
+ * How long stop() waits, once it has ended the rounds' connections, for their rounds to see it: a round
+ * waiting on something else than the database (an HTTP send) is left behind after this.
+ */
+export const STOP_GRACE_MS = 1_000;
+
+/** The error a statement of a round ended by stop() fails with. */
+export class StoppedRoundError extends Error {
+  constructor() {
+    super('the process is stopping: the round was ended and its connection closed');
+    this.name = 'StoppedRoundError';
+  }
+}
+
 /** How soon a queue looks again at work that is due but held by another transaction. */
 export const HELD_RECHECK_MS = 50;
 
@@ -72,7 +96,11 @@ export interface WorkQueueSpec {
   concurrency?: number;
   /** The longest an idle loop sleeps when nothing wakes it. */
   idleMs?: number;
-  round(now: Date): Promise<WorkRound>;
+  /**
+   * `stop` is aborted when the process stops: a round that works through many batches ends at the next
+   * (what is left waits for the next round). One still running {@link STOP_DEADLINE_MS} later is ended.
+   */
+  round(now: Date, stop?: AbortSignal): Promise<WorkRound>;
   /**
    * What is due and not yet taken, for the metrics (any process reads it: a queue's state is its
    * table). Queues of rare timed work leave it out.
@@ -141,12 +169,19 @@ export interface WorkRunner extends WorkSignal {
   backlogs(now: Date): Promise<Backlogs>;
   /** The registered queues that tell their backlog. */
   backlogQueues(): string[];
+  /**
+   * Stops the loops: sleeping ones at once, running rounds when they end, or after
+   * {@link STOP_DEADLINE_MS} by closing the connections checked out of the pool (their statements
+   * cancelled: their transactions roll back). Returns by then and {@link STOP_GRACE_MS}, whatever a round does.
+   */
   stop(): Promise<void>;
 }
 
 interface Loop {
   queue: WorkQueueSpec;
   woken: boolean;
+  /** In a round now. */
+  busy?: boolean;
   resume?: () => void;
   done?: Promise<void>;
 }
@@ -161,6 +196,8 @@ export function createWorkRunner(deps: {
   slowRoundMs?: number;
   /** {@link LISTENER_ANSWER_MS} unless a test says otherwise. */
   listenerAnswerMs?: number;
+  /** {@link STOP_DEADLINE_MS} unless a test says otherwise. */
+  stopDeadlineMs?: number;
   observer?: WorkObserver;
 }): WorkRunner {
   const {
@@ -170,8 +207,17 @@ export function createWorkRunner(deps: {
     presenceCheckMs = PRESENCE_CHECK_MS,
     slowRoundMs = SLOW_ROUND_MS,
     listenerAnswerMs = LISTENER_ANSWER_MS,
+    stopDeadlineMs = STOP_DEADLINE_MS,
     observer,
   } = deps;
+  /** Aborted by stop(): what rounds see (WorkQueueSpec.round). */
+  const stopping = new AbortController();
+  /** The pool's connections checked out now: those stop() closes under rounds that outlast its deadline. */
+  const checkedOut = new Set<pg.PoolClient>();
+  const onAcquire = (client: pg.PoolClient) => checkedOut.add(client);
+  const onRelease = (_error: Error | undefined, client: pg.PoolClient) => checkedOut.delete(client);
+  pool.on('acquire', onAcquire);
+  pool.on('release', onRelease);
   const queues = new Map<string, WorkQueueSpec>();
   const loops: Loop[] = [];
   let stopped = false;
@@ -407,8 +453,9 @@ export function createWorkRunner(deps: {
       const startedAt = performance.now();
       const roundAt = clock.now();
       const stall = watchForStall(queue.name, startedAt);
+      loop.busy = true;
       try {
-        round = await queue.round(roundAt);
+        round = await queue.round(roundAt, stopping.signal);
         clearTimeout(stall);
         failures = 0;
         roundEnded(queue.name, performance.now() - startedAt, false);
@@ -420,6 +467,8 @@ export function createWorkRunner(deps: {
         const pause = retryDelayMs(failures, { baseMs: 200, maxMs: 30_000 });
         round = { more: false, nextDueAt: new Date(clock.now().getTime() + pause) };
         loop.woken = false;
+      } finally {
+        loop.busy = false;
       }
       if (stopped) break;
       if (round.more) {
@@ -440,6 +489,25 @@ export function createWorkRunner(deps: {
         };
       });
       loop.resume = undefined;
+    }
+  }
+
+  /** Whether `work` ends (either way) within `ms`. */
+  async function endsWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    });
+    try {
+      return await Promise.race([
+        work.then(
+          () => true,
+          () => true,
+        ),
+        timedOut,
+      ]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -510,10 +578,27 @@ export function createWorkRunner(deps: {
 
     async stop() {
       stopped = true;
+      stopping.abort();
       if (relisten) clearTimeout(relisten);
       if (presenceTimer) clearInterval(presenceTimer);
       for (const loop of loops) loop.resume?.();
-      await Promise.all(loops.map((l) => l.done));
+      const rounds = Promise.all(loops.map((l) => l.done));
+      if (!(await endsWithin(rounds, stopDeadlineMs))) {
+        const running = [...new Set(loops.filter((l) => l.busy).map((l) => l.queue.name))];
+        const ending = [...checkedOut].filter((client) => client !== listener?.client);
+        log.warn(
+          { queues: running, connections: ending.length, deadlineMs: stopDeadlineMs },
+          `stopping: rounds of ${running.join(', ')} still run after ${stopDeadlineMs / 1000} s; they are ended (their transactions roll back, their items are taken up again after the restart)`,
+        );
+        for (const client of ending) {
+          cancelStatement(client);
+          dropConnection(client, new StoppedRoundError());
+        }
+        if (!(await endsWithin(rounds, STOP_GRACE_MS)))
+          log.warn({ queues: running }, 'stopping: rounds that did not end are left behind');
+      }
+      pool.off('acquire', onAcquire);
+      pool.off('release', onRelease);
       // It sees `stopped` and closes its connection, or has made it the listener by now.
       await listening?.catch(() => {});
       if (listener) {
