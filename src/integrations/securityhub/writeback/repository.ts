@@ -236,6 +236,16 @@ async function forgetUnsent(db: Queryable, ended: readonly EndedChange[], now: D
   }
 }
 
+/** What forgetUnsent reads of the changes an update ends unsent (with the `answer` each update picks). */
+const UNSENT_COLUMNS = [
+  'w.id',
+  'w.integration_id',
+  'w.finding_key',
+  'w.field',
+  'w.value',
+  'w.attempts as requests',
+] as const;
+
 /**
  * Ends the changes in `status` that the caller's conditions pick (added with `where`), for `reason`: as
  * supersedeUnsent and endUnsentOf end the changes Vigil has not finished with. lease_until is left as it
@@ -250,16 +260,7 @@ function endUnsent(tx: Tx, status: 'pending' | 'sending', reason: string, now: D
     .set({ status: 'superseded', last_error: endedFor(reason), updated_at: now })
     .whereRef('was.id', '=', 'w.id')
     .where('w.status', '=', status)
-    .returning([
-      'w.id',
-      'w.integration_id',
-      'w.alert_id',
-      'w.finding_key',
-      'w.field',
-      'w.value',
-      'w.attempts as requests',
-      'was.last_error as answer',
-    ]);
+    .returning([...UNSENT_COLUMNS, 'w.alert_id', 'was.last_error as answer']);
 }
 
 /**
@@ -688,15 +689,7 @@ export const writebacksRepository = {
       })
       .whereRef('was.id', '=', 'w.id')
       .where(claimId !== undefined ? stillClaimed(claimId, ids) : sql<boolean>`w.id = ANY(${ids}::bigint[])`)
-      .returning([
-        'w.id',
-        'w.integration_id',
-        'w.finding_key',
-        'w.field',
-        'w.value',
-        'w.attempts as requests',
-        'was.last_error as answer',
-      ])
+      .returning([...UNSENT_COLUMNS, 'was.last_error as answer'])
       .execute();
     await forgetUnsent(db, rows, now);
     // After the update, which matched only those still this claim's (and cleared their lease): those a
@@ -741,12 +734,7 @@ export const writebacksRepository = {
       .set({ lease_until: null, attempts: sql<number>`w.attempts - 1`, updated_at: now })
       .where(endedUnderClaim(claimId, ids))
       .returning([
-        'w.id',
-        'w.integration_id',
-        'w.finding_key',
-        'w.field',
-        'w.value',
-        'w.attempts as requests',
+        ...UNSENT_COLUMNS,
         // Ended for a reason of Vigil's (endedFor): the answer to its request before, if any, comes first.
         'w.last_error as answer',
       ])
@@ -848,15 +836,7 @@ export const writebacksRepository = {
       })
       .whereRef('was.id', '=', 'w.id')
       .where(stillClaimed(claimId, ids))
-      .returning([
-        'w.id',
-        'w.integration_id',
-        'w.finding_key',
-        'w.field',
-        'w.value',
-        'w.attempts as requests',
-        'w.last_error as answer',
-      ])
+      .returning([...UNSENT_COLUMNS, 'w.last_error as answer'])
       .execute();
     await forgetUnsent(db, rows, now);
     return rows.map((r) => r.id);
