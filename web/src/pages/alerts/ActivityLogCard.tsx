@@ -1,9 +1,10 @@
-import { Button, Card, Group, Skeleton, Text, Timeline, Title } from '@mantine/core';
+import { Card, Skeleton, Text, Timeline, Title } from '@mantine/core';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { memo } from 'react';
 import { ErrorPanel } from '../../components/ErrorPanel';
 import { ago, when } from '../../lib/time';
 import { alertPageQueries, entriesOf } from './alertQueries';
+import { ShowOlder } from './ShowOlder';
 
 const LOG_REREAD_MS = 10_000;
 
@@ -45,21 +46,7 @@ export const ActivityLogCard = memo(function ActivityLogCard({ alertId }: { aler
               </Timeline.Item>
             ))}
           </Timeline>
-          {logs.hasNextPage && !logs.isFetchNextPageError ? (
-            <Group mt="sm">
-              <Button
-                size="xs"
-                variant="default"
-                loading={logs.isFetchingNextPage}
-                onClick={() => void logs.fetchNextPage()}
-              >
-                Show older entries
-              </Button>
-            </Group>
-          ) : null}
-          {logs.isFetchNextPageError ? (
-            <ErrorPanel error={logs.error} retry={() => void logs.fetchNextPage()} />
-          ) : null}
+          <ShowOlder pages={logs} label="Show older entries" mt="sm" />
         </>
       )}
     </Card>

@@ -5,6 +5,7 @@ import { ErrorPanel } from '../../components/ErrorPanel';
 import { useAlertAction, useSendOnce } from '../../lib/alertActions';
 import { ago, when } from '../../lib/time';
 import { alertPageQueries, entriesOf } from './alertQueries';
+import { ShowOlder } from './ShowOlder';
 
 /**
  * An alert's notes and the box to add one. The box's text is this card's own state, so typing redraws
@@ -90,21 +91,7 @@ export const NotesCard = memo(function NotesCard({
                 </Text>
               </div>
             ))}
-            {notes.hasNextPage && !notes.isFetchNextPageError ? (
-              <Group>
-                <Button
-                  size="xs"
-                  variant="default"
-                  loading={notes.isFetchingNextPage}
-                  onClick={() => void notes.fetchNextPage()}
-                >
-                  Show older notes
-                </Button>
-              </Group>
-            ) : null}
-            {notes.isFetchNextPageError ? (
-              <ErrorPanel error={notes.error} retry={() => void notes.fetchNextPage()} />
-            ) : null}
+            <ShowOlder pages={notes} label="Show older notes" />
           </>
         )}
       </Stack>
