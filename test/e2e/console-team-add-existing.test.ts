@@ -109,4 +109,13 @@ describe('a team’s "Invite a person to this team"', () => {
     const user = (await made('GET', `/v2/users/${encodeURIComponent(NEWCOMER.email)}`)).data;
     assert.equal(user.fullName, NEWCOMER.fullName);
   });
+
+  it('sends someone in Vigil without a password yet (made through the API) a link, and adds them', async () => {
+    const email = 'api.made@example.com';
+    await made('POST', '/v2/users', { username: email, fullName: 'Api Made', role: { name: 'User' } });
+    const form = await inviteForm();
+    await submit(form, email, '');
+    await page.getByText(`${email} is added, but the email could not be sent`).waitFor();
+    assert.ok((await members()).some(([username]) => username === email));
+  });
 });

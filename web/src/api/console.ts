@@ -67,7 +67,7 @@ export const consoleApi = {
     call<void>(api.POST('/api/console/password-reset', { body })),
   setPassword: async (body: { token: string; password: string }) =>
     signedIn(await call<Session>(api.POST('/api/console/password', { body }))),
-  invite: (body: { email: string; fullName: string; role: Role }) =>
+  invite: (body: { email: string; fullName: string; role?: Role }) =>
     call<{ userId: string; emailed: boolean; link?: string; unchanged?: string }>(
       api.POST('/api/console/invitations', { body }),
     ),

@@ -23,7 +23,7 @@ type Outcome = { kind: 'added'; username: string } | { kind: 'invited'; email: s
 
 /**
  * Adds a person to the team by email: someone already in Vigil (GET /v2/users/{email}) becomes a member
- * at once (POST /v2/teams/{id}/members); someone new is invited (POST /api/console/invitations, an email
+ * at once (POST /v2/teams/{id}/members), sent a link to set a password if they have none yet; someone new is invited (POST /api/console/invitations, an email
  * with a link to set their password) and then made a member. Only the new need a full name and a role.
  */
 export function InviteToTeam({ team }: { team: TeamDetail }) {
@@ -44,8 +44,19 @@ export function InviteToTeam({ team }: { team: TeamDetail }) {
         // Adding again would set their role in the team back to user.
         if (team.members?.some((m) => m.user.id === existing.id))
           throw new Error(`${existing.username} is already a member of ${team.name}.`);
+        // Someone without a password yet (made through the API, Terraform or the import, or whose
+        // invitation ran out) is sent a link too, as their name and role stand; someone who can already
+        // sign in is refused it (409) and only added.
+        const invited = await consoleApi
+          .invite({ email: existing.username, fullName: existing.fullName })
+          .catch((error: unknown) => {
+            if (error instanceof ApiError && error.status === 409) return undefined;
+            throw error;
+          });
         await addMember({ username: existing.username });
-        return { kind: 'added', username: existing.username };
+        return invited
+          ? { kind: 'invited', email: existing.username, link: invited.link }
+          : { kind: 'added', username: existing.username };
       }
       const fullName = form.fullName.trim();
       if (!fullName) throw new Error(`${email} is not in Vigil yet: enter their full name to invite them.`);
