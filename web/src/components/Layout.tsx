@@ -37,6 +37,9 @@ const NAV = [
   { to: '/settings/api-keys', label: 'API keys', adminOnly: true },
 ];
 
+/** This browser's device, as signing out asks about it. */
+type DeviceHere = Pick<PushDevice, 'id' | 'deviceName'>;
+
 function ColorSchemeMenu() {
   const { colorScheme, setColorScheme } = useMantineColorScheme();
   // Read at the first render: read in an effect, a dark screen first drew the light icon, then redrew.
@@ -119,7 +122,7 @@ function StopPagesQuestion({
   signOut,
   cancel,
 }: {
-  device: PushDevice | null;
+  device: DeviceHere | null;
   pending: 'stop' | 'keep' | null;
   signOut: (stopPages: boolean) => void;
   cancel: () => void;
@@ -167,7 +170,7 @@ export function Layout() {
   const navigate = useNavigate();
   const [opened, { toggle, close }] = useDisclosure(false);
   // This browser's device, when it is one of the signed-in person's: signing out asks about its pages.
-  const [deviceHere, setDeviceHere] = useState<PushDevice | null>(null);
+  const [deviceHere, setDeviceHere] = useState<DeviceHere | null>(null);
   const [pending, setPending] = useState<'stop' | 'keep' | null>(null);
 
   const endSession = async () => {
@@ -178,10 +181,17 @@ export function Layout() {
   const signOut = async () => {
     try {
       const here = await thisDeviceId();
-      const device = here === null ? undefined : (await pushApi.devices()).find((d) => d.id === here);
-      if (device) {
-        setDeviceHere(device);
-        return;
+      if (here !== null) {
+        // Held to the person's own devices (a browser taken over since is someone else's). When they cannot
+        // be read, the question is asked all the same: signing out must not hang on it, nor skip it.
+        const devices = await pushApi.devices().catch(() => undefined);
+        const device = devices
+          ? devices.find((d) => d.id === here)
+          : { id: here, deviceName: 'this browser' };
+        if (device) {
+          setDeviceHere({ id: device.id, deviceName: device.deviceName });
+          return;
+        }
       }
       await endSession();
     } catch (error) {

@@ -103,12 +103,16 @@ export async function currentSubscription(): Promise<PushSubscription | null> {
   return (await registration?.pushManager.getSubscription()) ?? null;
 }
 
-/** The id of the listed device that is this browser, when it still has the subscription it was made with. */
+/**
+ * The id of the listed device that is this browser, while it has a subscription. Not only the one it was
+ * made with: the service worker renews a subscription the push service ends (sw.js resubscribe), and
+ * Vigil moves the device to the new endpoint under the same id, which the worker cannot tell this page's
+ * storage. Callers hold the id to the person's own devices (a browser taken over since is not theirs).
+ */
 export async function thisDeviceId(): Promise<string | null> {
   const stored = storedDevice();
   if (!stored) return null;
-  const subscription = await currentSubscription();
-  return subscription?.endpoint === stored.endpoint ? stored.id : null;
+  return (await currentSubscription()) ? stored.id : null;
 }
 
 function keyBytes(base64url: string): Uint8Array<ArrayBuffer> {
