@@ -14,14 +14,17 @@ export function ShowOlder({
     hasNextPage: boolean;
     isFetchNextPageError: boolean;
     isFetchingNextPage: boolean;
+    isRefetching: boolean;
     error: unknown;
-    fetchNextPage: () => Promise<unknown>;
+    fetchNextPage: (options?: { cancelRefetch?: boolean }) => Promise<unknown>;
   };
   label: string;
   mt?: 'sm';
 }) {
-  if (pages.isFetchNextPageError)
-    return <ErrorPanel error={pages.error} retry={() => void pages.fetchNextPage()} />;
+  // Never cancelling a re-read under way (a live change's, the log's timer): the newest entries it brings
+  // would be lost until the next one. The button waits for it instead.
+  const older = () => void pages.fetchNextPage({ cancelRefetch: false });
+  if (pages.isFetchNextPageError) return <ErrorPanel error={pages.error} retry={older} />;
   if (!pages.hasNextPage) return null;
   return (
     <Group mt={mt}>
@@ -29,7 +32,8 @@ export function ShowOlder({
         size="xs"
         variant="default"
         loading={pages.isFetchingNextPage}
-        onClick={() => void pages.fetchNextPage()}
+        disabled={pages.isRefetching}
+        onClick={older}
       >
         {label}
       </Button>
