@@ -461,3 +461,38 @@ describe('a device found gone while a rule pages the other device too', () => {
     );
   });
 });
+
+describe('a device found gone while a rule was given the other device after the page was planned', () => {
+  it('sends the page in progress to the other device, once', async () => {
+    const zoe = await addUserWithKey(server, 'zoe', run);
+    const old = await device(zoe, "Zoe's phone");
+    const again = await device(zoe, "Zoe's phone (again)");
+    await setSteps(zoe, [{ to: old.id, after: 5 }]);
+    const alertId = await createAlert(server, {
+      message: `Replication lag ${run}`,
+      priority: 'P1',
+      responders: [{ type: 'user', username: zoe.username }],
+    });
+    await server.idle();
+    assert.equal((await pushMessages(zoe, alertId)).length, 1, 'a push to the old phone only');
+
+    // The other phone is given a step only now: it has no page of its own for this alert.
+    await setSteps(zoe, [
+      { to: old.id, after: 5 },
+      { to: again.id, after: 5 },
+    ]);
+    assert.equal((await pushMessages(zoe, alertId)).length, 1);
+
+    // The step falls due: its push finds the old phone gone (410), and the rule keeps the other's step.
+    fake.gone(old.browser.endpoint);
+    clock.advance(5 * MIN);
+    await server.idle();
+    assert.deepEqual((await firstRuleContacts(zoe)).contacts, [again.id]);
+    clock.advance(MIN);
+    await server.idle();
+    const logs = (await alertLogs(server, alertId)).join('\n');
+    assert.equal(pushesAbout(again.browser, alertId).length, 1, logs);
+    assert.equal(pushesAbout(old.browser, alertId).length, 0, logs);
+    assert.doesNotMatch(logs, /the contact method was deleted/);
+  });
+});

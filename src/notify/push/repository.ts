@@ -76,8 +76,10 @@ export const pushRepository = {
    * Points a person's messages still to be sent (pending, or being sent) to the contact `gone` at the
    * contact `heir` instead, and the rule step that planned them with them: the device that replaces a gone
    * one gets them. Their action links are made when they are sent, so they name the heir. Not those the
-   * rules `keepRules` planned: those rules page the heir already, and lose the gone device's steps, so their
-   * messages to it are dropped when they fall due (moved, the heir would get the page twice).
+   * rules `keepRules` planned that the heir has a copy of (the same alert, rule and step delay): those rules
+   * page the heir already, and lose the gone device's steps, so those messages to it are dropped when they
+   * fall due (moved, the heir would get the page twice). One whose heir step was given after the page was
+   * planned has no copy, and moves.
    *
    * A moved message another round is sending (claimed, still to be sent to the gone device, or checked
    * against its contact and found changed) is taken from that round and due again: the outcome that round
@@ -113,8 +115,16 @@ export const pushRepository = {
       .where('contact_method_id', '=', gone)
       .where('state', 'in', ['pending', 'sending']);
     if (keepRules.length > 0) {
+      // A keepRules rule's message is dropped only when the heir has its own copy: the same alert, rule
+      // and step delay. A heir step given after the page was planned has none, and then the message moves.
+      const heirHasCopy = sql<boolean>`EXISTS (
+        SELECT 1 FROM notifications AS h
+        WHERE h.contact_method_id = ${heir.contactId}
+          AND h.alert_id = notifications.alert_id
+          AND h.rule_id = notifications.rule_id
+          AND h.rule_step -> 'sendAfterMinutes' = notifications.rule_step -> 'sendAfterMinutes')`;
       update = update.where((eb) =>
-        eb.or([eb('rule_id', 'is', null), eb('rule_id', 'not in', [...keepRules])]),
+        eb.or([eb('rule_id', 'is', null), eb('rule_id', 'not in', [...keepRules]), eb.not(heirHasCopy)]),
       );
     }
     const moved = await update.executeTakeFirst();

@@ -187,7 +187,8 @@ async function forget(tx: Queryable, subscription: PushSubscriptionRow): Promise
  * fails; or a shared browser now signed in as someone else takes the device with it. The old contact's
  * steps move to the person's newest remaining subscription (the heir), so its pages keep arriving; with
  * none left, the steps go. A rule that already pages that device just loses the old step, and its messages
- * to the old contact are dropped when due (the heir's own step pages it). The other messages still to be
+ * to the old contact are dropped when due where the heir has its own copy (the heir's own step pages it);
+ * a heir step given after the page was planned has none, and those messages move to the heir. The other messages still to be
  * sent to the old contact (a page in progress, its later steps) go to the heir too, those another round
  * is sending taken back from it (but not `inProgress`, the message whose send found the device gone: its
  * round sends it again). Returns the heir, if any. In the caller's transaction.
@@ -207,7 +208,8 @@ async function forgetGone(
   } else {
     const heir = heirRow.contact_method_id;
     // The rules that page the heir already: they lose the old steps, and their messages to the old device
-    // stay, to be dropped when they fall due (the contact is deleted), as the heir's own step pages it.
+    // the heir has a copy of stay, to be dropped when they fall due (the contact is deleted), as the heir's
+    // own step pages it. Those planned before the heir's step was given move (moveUnsentNotifications).
     const keepRules: string[] = [];
     for (const rule of await peopleRepository.listRules(tx, userId)) {
       if (!rule.steps.some((step) => step.contactId === gone)) continue;
