@@ -143,7 +143,8 @@ export const notificationsRepository = {
   /**
    * Records outcomes in one statement; returns the ids whose claim was still current (the rest were taken
    * over). A message its throttle let through (`letThrough`) counts from then on as sent at its `sent_at`,
-   * in `throttle_sends`, whatever becomes of the message; one not sent no longer counts.
+   * in `throttle_sends`, whatever becomes of the message; one not sent no longer counts, nor one not sent
+   * whose message was deleted before it was recorded (its alert deleted while the round prepared it).
    */
   async recordOutcomes(
     db: Queryable,
@@ -186,6 +187,13 @@ export const notificationsRepository = {
       ), unsent AS (
         DELETE FROM throttle_sends t
         USING recorded r WHERE t.notification_id = r.id AND r.state <> 'sent' AND NOT t.sent
+      ), orphaned AS (
+        -- A message gone with its alert (or person) after its round let it through records on no row:
+        -- its mark would count a send never made. Not the mark of a message still there: a round that
+        -- took it over marked it again.
+        DELETE FROM throttle_sends t
+        USING input i WHERE t.notification_id = i.id AND i.state <> 'sent' AND NOT t.sent
+          AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.id = t.notification_id)
       )
       SELECT id FROM recorded`).execute(db);
     return new Set(updated.rows.map((r) => r.id));
