@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { alertsRepository } from '../alerts/repository.js';
-import { createDb, createPool, type Db } from '../db/database.js';
+import type { Db } from '../db/database.js';
 import { retentionQueue } from '../engine/retention.js';
 import { createLogger } from '../logger.js';
-import { createTestDatabase } from '../testing/harness.js';
-import { ShiftedClock } from '../work/clock.js';
-import type { NotificationChannel, OutgoingNotification } from './channel.js';
-import type { Channels } from './destinations/registry.js';
-import { createNotificationSender } from './sender.js';
+import { throttleSendsPurge } from './destinations/throttle.js';
+import { startPhonePages, type Phoned, type PhonePages } from '../testing/phone-pages.js';
 
 /**
  * The SMS and voice throttles count what went to a number whatever becomes of the messages: deleting the
@@ -22,48 +18,20 @@ import { createNotificationSender } from './sender.js';
  */
 
 const MINUTE = 60_000;
-let db: Db;
-let orgId: string;
-const clock = new ShiftedClock();
 const log = createLogger('silent');
-
-/** What the channels were handed: to which address, about which alert. */
-const handed: { address: string; message: string }[] = [];
-/** Sends about these alerts (by id) wait until their promise settles. */
-const held = new Map<string, Promise<void>>();
-
-function channel(type: string): NotificationChannel {
-  return {
-    type,
-    async send(message: OutgoingNotification) {
-      handed.push({ address: message.to.address, message: message.alert.message });
-      await held.get(message.alert.id);
-      return { status: 'sent', providerId: randomUUID() };
-    },
-  };
-}
-
-const channels: Channels = {
-  get: (name) => (name === 'sms' || name === 'voice' ? channel(name) : undefined),
-  whyUnavailable: () => 'not in this test',
-  close: async () => {},
-};
-
-const sender = () =>
-  createNotificationSender({
-    db,
-    log,
-    clock,
-    channels,
-    links: { url: () => 'https://vigil.test/act' },
-    publicUrl: 'https://vigil.test',
-  });
+let db: Db;
+let clock: PhonePages['clock'];
+let phones: PhonePages;
+let handed: PhonePages['handed'];
+let held: PhonePages['held'];
+const sender = () => phones.sender();
+const person = (method: 'sms' | 'voice', phone: string) => phones.person(method, phone);
+const pagedAlert = (message: string, method: 'sms' | 'voice', to: Phoned, phone: string) =>
+  phones.pagedAlert(message, method, to, phone);
 
 before(async () => {
-  db = createDb(createPool(await createTestDatabase({ migrated: true }), 6));
-  const org = await sql<{ id: string }>`
-    INSERT INTO organizations (name) VALUES ('Throttle') RETURNING id`.execute(db);
-  orgId = org.rows[0]?.id ?? '';
+  phones = await startPhonePages('Throttle');
+  ({ db, clock, handed, held } = phones);
 });
 
 afterEach(async () => {
@@ -72,43 +40,8 @@ afterEach(async () => {
 });
 
 after(async () => {
-  await db?.destroy();
+  await phones?.close();
 });
-
-/** A person with a verified contact of `method` on `phone`. */
-async function person(
-  method: 'sms' | 'voice',
-  phone: string,
-): Promise<{ userId: string; contactId: string }> {
-  const user = await sql<{ id: string }>`
-    INSERT INTO users (org_id, username, full_name, role)
-    VALUES (${orgId}, ${`pat.${randomUUID()}@example.com`}, 'Pat', 'user') RETURNING id`.execute(db);
-  const userId = user.rows[0]?.id ?? '';
-  const contact = await sql<{ id: string }>`
-    INSERT INTO contact_methods (user_id, method, address, verified_at)
-    VALUES (${userId}, ${method}, ${phone}, now()) RETURNING id`.execute(db);
-  return { userId, contactId: contact.rows[0]?.id ?? '' };
-}
-
-/** An open alert with a page of `method` to `to` at `phone`, due now; returns the alert's and page's ids. */
-async function pagedAlert(
-  message: string,
-  method: 'sms' | 'voice',
-  to: { userId: string; contactId: string },
-  phone: string,
-): Promise<{ alertId: string; pageId: string }> {
-  const alert = await sql<{ id: string }>`
-    INSERT INTO alerts (org_id, alias, message) VALUES (${orgId}, ${randomUUID()}, ${message})
-    RETURNING id`.execute(db);
-  const alertId = alert.rows[0]?.id ?? '';
-  const page = await sql<{ id: string }>`
-    INSERT INTO notifications (idempotency_key, org_id, alert_id, user_id, contact_method_id, method,
-      address, kind, stop_on, due_at)
-    VALUES (${randomUUID()}, ${orgId}, ${alertId}, ${to.userId}, ${to.contactId}, ${method}, ${phone},
-      'create-alert', 'acknowledged', ${clock.now()})
-    RETURNING id`.execute(db);
-  return { alertId, pageId: page.rows[0]?.id ?? '' };
-}
 
 async function pageNow(id: string): Promise<{ state: string; due_at: Date; last_error: string | null }> {
   const row = await sql<{ state: string; due_at: Date; last_error: string | null }>`
@@ -218,7 +151,7 @@ describe('retention of what the throttles counted', () => {
     await alertsRepository.delete(db, call.alertId);
     assert.equal(await counted(phone), 1);
 
-    const queue = retentionQueue({ db, log, purges: [] });
+    const queue = retentionQueue({ db, log, purges: [throttleSendsPurge(db)] });
     const start = clock.now();
     await queue.round(start); // plans the first run, five minutes on
     await queue.round(new Date(start.getTime() + 14 * MINUTE));

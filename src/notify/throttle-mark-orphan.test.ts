@@ -1,16 +1,10 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { alertsRepository } from '../alerts/repository.js';
-import { createDb, createPool, type Db } from '../db/database.js';
-import { createLogger } from '../logger.js';
-import { createTestDatabase } from '../testing/harness.js';
-import { ShiftedClock } from '../work/clock.js';
-import type { NotificationChannel, OutgoingNotification } from './channel.js';
-import type { Channels } from './destinations/registry.js';
+import type { Db } from '../db/database.js';
+import { startPhonePages, type Phoned, type PhonePages } from '../testing/phone-pages.js';
 import { notificationsRepository as repo } from './repository.js';
-import { createNotificationSender } from './sender.js';
 
 /**
  * A round marks what its throttle lets through (`throttle_sends`, no reference to the message) before it
@@ -22,44 +16,17 @@ import { createNotificationSender } from './sender.js';
  */
 
 let db: Db;
-let orgId: string;
-const clock = new ShiftedClock();
-const log = createLogger('silent');
-
-/** What the channels were handed: to which address, about which alert. */
-const handed: { address: string; message: string }[] = [];
-
-function channel(type: string): NotificationChannel {
-  return {
-    type,
-    async send(message: OutgoingNotification) {
-      handed.push({ address: message.to.address, message: message.alert.message });
-      return { status: 'sent', providerId: randomUUID() };
-    },
-  };
-}
-
-const channels: Channels = {
-  get: (name) => (name === 'sms' ? channel(name) : undefined),
-  whyUnavailable: () => 'not in this test',
-  close: async () => {},
-};
-
-const sender = () =>
-  createNotificationSender({
-    db,
-    log,
-    clock,
-    channels,
-    links: { url: () => 'https://vigil.test/act' },
-    publicUrl: 'https://vigil.test',
-  });
+let clock: PhonePages['clock'];
+let phones: PhonePages;
+let handed: PhonePages['handed'];
+const sender = () => phones.sender();
+const person = (phone: string) => phones.person('sms', phone);
+const pagedAlert = (message: string, to: Phoned, phone: string) =>
+  phones.pagedAlert(message, 'sms', to, phone);
 
 before(async () => {
-  db = createDb(createPool(await createTestDatabase({ migrated: true }), 4));
-  const org = await sql<{ id: string }>`
-    INSERT INTO organizations (name) VALUES ('Orphan marks') RETURNING id`.execute(db);
-  orgId = org.rows[0]?.id ?? '';
+  phones = await startPhonePages('Orphan marks', 4);
+  ({ db, clock, handed } = phones);
 });
 
 afterEach(async () => {
@@ -67,38 +34,8 @@ afterEach(async () => {
 });
 
 after(async () => {
-  await db?.destroy();
+  await phones?.close();
 });
-
-async function person(phone: string): Promise<{ userId: string; contactId: string }> {
-  const user = await sql<{ id: string }>`
-    INSERT INTO users (org_id, username, full_name, role)
-    VALUES (${orgId}, ${`pat.${randomUUID()}@example.com`}, 'Pat', 'user') RETURNING id`.execute(db);
-  const userId = user.rows[0]?.id ?? '';
-  const contact = await sql<{ id: string }>`
-    INSERT INTO contact_methods (user_id, method, address, verified_at)
-    VALUES (${userId}, 'sms', ${phone}, now()) RETURNING id`.execute(db);
-  return { userId, contactId: contact.rows[0]?.id ?? '' };
-}
-
-/** An open alert with a text to `phone`, due now. */
-async function pagedAlert(
-  message: string,
-  to: { userId: string; contactId: string },
-  phone: string,
-): Promise<{ alertId: string; pageId: string }> {
-  const alert = await sql<{ id: string }>`
-    INSERT INTO alerts (org_id, alias, message) VALUES (${orgId}, ${randomUUID()}, ${message})
-    RETURNING id`.execute(db);
-  const alertId = alert.rows[0]?.id ?? '';
-  const page = await sql<{ id: string }>`
-    INSERT INTO notifications (idempotency_key, org_id, alert_id, user_id, contact_method_id, method,
-      address, kind, stop_on, due_at)
-    VALUES (${randomUUID()}, ${orgId}, ${alertId}, ${to.userId}, ${to.contactId}, 'sms', ${phone},
-      'create-alert', 'acknowledged', ${clock.now()})
-    RETURNING id`.execute(db);
-  return { alertId, pageId: page.rows[0]?.id ?? '' };
-}
 
 /** Claims the page as a round does (attempt `attempts`) and lets it through its throttle: the mark. */
 async function claimAndLetThrough(pageId: string, phone: string, attempts: number): Promise<void> {
