@@ -74,6 +74,7 @@ import { notificationRepeatsQueue } from './engine/notification-repeats.js';
 import type { NotificationChannel } from './notify/channel.js';
 import { emailFrom } from './notify/destinations/email.js';
 import { createChannels, type Channels } from './notify/destinations/registry.js';
+import { throttleSendsPurge } from './notify/destinations/throttle.js';
 import { createTwilioInbound } from './notify/twilio/inbound.js';
 import { replyCodesRepository } from './notify/twilio/reply-codes.js';
 import { verificationsRepository } from './notify/verification/repository.js';
@@ -506,6 +507,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
           db: database.db,
           log,
           purges: [
+            throttleSendsPurge(database.db),
             {
               what: 'alert request records',
               purge: (now) => alerts.purgeRequests(daysBefore(now, config.requestRetentionDays)),

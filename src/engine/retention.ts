@@ -2,8 +2,6 @@ import { sql } from 'kysely';
 import { withQueryAllowance, type Db } from '../db/database.js';
 import { stoppingAt } from '../db/delete-in-batches.js';
 import type { Logger } from '../logger.js';
-import { longestThrottleWindowMs } from '../notify/destinations/throttle.js';
-import { notificationsRepository } from '../notify/repository.js';
 import { QUEUES } from '../work/queue-names.js';
 import type { WorkQueueSpec } from '../work/runner.js';
 
@@ -12,8 +10,7 @@ export const PURGE_ALLOWANCE_MS = 30 * 60_000;
 
 /**
  * Retention, as a queue: once an hour (the `retention` row of work_schedules says when next), one process
- * claims the run and purges what is past its time. Each purge is a module's own (`purges`), and every run
- * also makes those that no setting changes (`ALWAYS`).
+ * claims the run and purges what is past its time. Each purge is a module's own (`purges`).
  */
 
 const EVERY_MS = 60 * 60_000;
@@ -28,18 +25,6 @@ const RETRY_MS = 5 * 60_000;
 export function daysBefore(now: Date, days: number): Date {
   return new Date(now.getTime() - days * DAY_MS);
 }
-
-/**
- * What every run purges: the texts and calls the SMS and voice throttles counted (kept apart from their
- * messages, migration 0084), once past the longest window, on the engine's clock.
- */
-const ALWAYS: readonly { what: string; purge: (db: Db, now: Date) => Promise<number> }[] = [
-  {
-    what: "texts and calls past their throttle's window",
-    purge: (db, now) =>
-      notificationsRepository.purgeThrottleSends(db, new Date(now.getTime() - longestThrottleWindowMs())),
-  },
-];
 
 export function retentionQueue(deps: {
   db: Db;
@@ -70,11 +55,7 @@ export function retentionQueue(deps: {
       // One purge that fails (a lock timeout after a backlog) must not skip the others: each is tried, and
       // the run comes again in a few minutes rather than an hour (purges are idempotent).
       let failed = false;
-      const purges = [
-        ...deps.purges,
-        ...ALWAYS.map(({ what, purge }) => ({ what, purge: (at: Date) => purge(db, at) })),
-      ];
-      for (const { what, purge } of purges) {
+      for (const { what, purge } of deps.purges) {
         if (stop.aborted) break;
         try {
           // Longer than the workers' pool's bound (VIGIL_DATABASE_QUERY_TIMEOUT_SECONDS): a purge scans what

@@ -1,5 +1,6 @@
 import { sql, type Insertable } from 'kysely';
 import type { Queryable } from '../db/database.js';
+import { deleteInBatches } from '../db/delete-in-batches.js';
 import { inSlices } from '../db/in-slices.js';
 import { prepared } from '../db/prepared.js';
 import type {
@@ -380,8 +381,7 @@ export const notificationsRepository = {
    * more), and marks left that old by a round that never recorded; returns how many.
    */
   async purgeThrottleSends(db: Queryable, before: Date): Promise<number> {
-    const deleted = await db.deleteFrom('throttle_sends').where('at', '<=', before).executeTakeFirst();
-    return Number(deleted.numDeletedRows);
+    return deleteInBatches(db, 'throttle_sends', sql`at <= ${before}::timestamptz`);
   },
 
   /**

@@ -1,3 +1,5 @@
+import type { Db } from '../../db/database.js';
+import { notificationsRepository } from '../repository.js';
 import type { ThrottleRule } from './destination.js';
 import { CONTACT_METHOD_TYPES, throttleOf } from './registry.js';
 
@@ -10,6 +12,18 @@ export function longestThrottleWindowMs(): number {
     0,
     ...CONTACT_METHOD_TYPES.flatMap((type) => throttleOf(type).map((rule) => rule.windowMs)),
   );
+}
+
+/**
+ * Retention's purge of what the SMS and voice throttles counted (kept apart from their messages,
+ * migration 0084), once past the longest window, on the engine's clock.
+ */
+export function throttleSendsPurge(db: Db): { what: string; purge: (now: Date) => Promise<number> } {
+  return {
+    what: "texts and calls past their throttle's window",
+    purge: (now) =>
+      notificationsRepository.purgeThrottleSends(db, new Date(now.getTime() - longestThrottleWindowMs())),
+  };
 }
 
 /**
