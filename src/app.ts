@@ -33,7 +33,7 @@ import type { AlertEventConsumer } from './engine/consumers.js';
 import { alertEventQueues } from './engine/events/queues.js';
 import { eventDeliveriesRepository } from './engine/events/repository.js';
 import { daysBefore, retentionQueue } from './engine/retention.js';
-import { createWorkRunner } from './work/runner.js';
+import { createWorkRunner, endsWithin } from './work/runner.js';
 import { snoozeEndsQueue } from './alerts/snooze-ends.js';
 import { registerHealthRoutes } from './http/health.js';
 import { authenticate, buildHttpApp, type HttpApp } from './http/server.js';
@@ -191,14 +191,7 @@ export async function openDatabase(config: Config, log: Logger, options: { api?:
         if (apiDb !== db) await apiDb.destroy().catch(() => {});
         await db.destroy().catch(() => {});
       })();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        closing,
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, POOL_CLOSE_WAIT_MS).unref();
-        }),
-      ]);
-      clearTimeout(timer);
+      await endsWithin(closing, POOL_CLOSE_WAIT_MS);
       await embedded?.stop();
     },
   };

@@ -72,6 +72,25 @@ export const STOP_DEADLINE_MS = 7_000;
  */
 export const STOP_GRACE_MS = 1_000;
 
+/** Whether `work` ends (either way) within `ms`; the timer holds no process open. */
+export async function endsWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms).unref();
+  });
+  try {
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      timedOut,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The error a statement of a round ended by stop() fails with. */
 export class StoppedRoundError extends Error {
   constructor() {
@@ -489,25 +508,6 @@ export function createWorkRunner(deps: {
         };
       });
       loop.resume = undefined;
-    }
-  }
-
-  /** Whether `work` ends (either way) within `ms`. */
-  async function endsWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), ms);
-    });
-    try {
-      return await Promise.race([
-        work.then(
-          () => true,
-          () => true,
-        ),
-        timedOut,
-      ]);
-    } finally {
-      clearTimeout(timer);
     }
   }
 
