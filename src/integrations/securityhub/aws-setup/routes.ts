@@ -8,7 +8,7 @@ import { SECURITY_HUB_INTAKE_PATH, type IntegrationsService } from '../../servic
 import { SEVERITY_LABELS, securityHubSettings } from '../../types.js';
 import { shortId } from './names.js';
 import { cloudFormationTemplate, renderTemplate, TEMPLATE_KINDS, type TemplateInput } from './templates.js';
-import { KEY_FINGERPRINT_LENGTH } from './vigil-api.js';
+import { fingerprintOfHash } from './vigil-api.js';
 import type { VigilPrincipalSource } from './vigil-principal.js';
 
 /** What the AWS side of an integration needs from Vigil: the CloudFormation templates and `vigil aws setup`'s facts. */
@@ -61,7 +61,7 @@ export function registerAwsSetupRoutes(
           integration: { id: row.id, name: row.name, enabled: row.enabled },
           intakeUrl,
           // Vigil stores the key's SHA-256: its beginning is the fingerprint setup compares keys by.
-          keyFingerprint: row.api_key_hash.toString('hex').slice(0, KEY_FINGERPRINT_LENGTH),
+          keyFingerprint: fingerprintOfHash(row.api_key_hash),
           externalId: row.external_id,
           rolePrefix: config.writebackRolePrefix,
           vigilPrincipalArn: principal?.arn ?? null,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hashApiKey } from '../../../accounts/apikeys.js';
 import type { SecurityHubEventType } from './policies.js';
 
 /**
@@ -16,7 +16,12 @@ export class VigilApiError extends Error {}
 export const KEY_FINGERPRINT_LENGTH = 12;
 
 export function keyFingerprint(apiKey: string): string {
-  return createHash('sha256').update(apiKey, 'utf8').digest('hex').slice(0, KEY_FINGERPRINT_LENGTH);
+  return fingerprintOfHash(hashApiKey(apiKey).hash);
+}
+
+/** The fingerprint of a key Vigil stores hashed (hashApiKey's hash). */
+export function fingerprintOfHash(hash: Buffer): string {
+  return hash.toString('hex').slice(0, KEY_FINGERPRINT_LENGTH);
 }
 
 /** The apiKey of an endpoint URL ('' when it has none or is no URL). */
