@@ -1,4 +1,4 @@
-import { StringEnum, TeamIdentifierQuery, teamIdentifierTypeOf } from '../http/schemas.js';
+import { StringEnum, TeamIdentifierQuery, teamIdentifierTypeOf, Username } from '../http/schemas.js';
 import { Type } from 'typebox';
 import type { UserRow } from '../db/schema.js';
 import { envelope, principalOf, type HttpApp } from '../http/server.js';
@@ -104,7 +104,7 @@ export function registerAccountRoutes(
         tags: ['users'],
         summary: 'Add a user',
         body: Type.Object({
-          username: Type.String({ minLength: 3, maxLength: 100, format: 'email' }),
+          username: Username,
           fullName: Type.String({ minLength: 1, maxLength: 512 }),
           role: UserRole,
           timeZone: Type.Optional(TimeZone),
@@ -171,7 +171,7 @@ export function registerAccountRoutes(
         summary: 'Update a user',
         params: UserParams,
         body: Type.Object({
-          username: Type.Optional(Type.String({ minLength: 3, maxLength: 100, format: 'email' })),
+          username: Type.Optional(Username),
           fullName: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
           role: Type.Optional(UserRole),
           timeZone: Type.Optional(TimeZone),

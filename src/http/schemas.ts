@@ -37,3 +37,6 @@ export const AlertDetails = Type.Unsafe<Record<string, Static<typeof DetailValue
   additionalProperties: DetailValue,
   maxProperties: ALERT_DETAILS_MAX_KEYS,
 });
+
+/** A person's login email (a username), as POST and PATCH /v2/users and a console invitation take it. */
+export const Username = Type.String({ minLength: 3, maxLength: 100, format: 'email' });

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { StringEnum } from '../../http/schemas.js';
+import { StringEnum, Username } from '../../http/schemas.js';
 import { principalOf, type HttpApp } from '../../http/server.js';
 import { clearedSessionCookie, sessionCookie, sessionTokenOf } from '../../http/session-cookie.js';
 import { MAX_PASSWORD_LENGTH } from '../passwords.js';
@@ -10,8 +10,6 @@ import { csrfTokenFor } from './tokens.js';
 /** Sign-in for the web console: first set-up, sessions, password links and invitations. */
 
 const Email = Type.String({ minLength: 3, maxLength: 254, format: 'email' });
-/** A person's login email, as POST /v2/users takes it: an invitation adds the person. */
-const Username = Type.String({ minLength: 3, maxLength: 100, format: 'email' });
 // Only the upper bound here: a too-short new password is refused by the service with the rule spelled out,
 // and a sign-in with a short password is simply a wrong password.
 const Password = Type.String({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH });
