@@ -373,14 +373,13 @@ function heldKeys(
 }
 
 /**
- * Whether an update that moves no field Vigil writes back may be its echo (echoOfNoChange, or echoAgain
- * for an open alert), before its changes are read: the finding's version and provider severity are as
- * last seen (sameVersion), and written_back holds one of the fields or the finding has an alert that a
- * change sent lately may be of. The intake reads the changes only then.
+ * Whether an update that moves no field Vigil writes back may be its echo (echoOfNoChange), before its
+ * changes are read: the finding's version and provider severity are as last seen (sameVersion), and
+ * written_back holds one of the fields. The intake reads the changes only then (echoAgain, for an open
+ * alert, reads them itself when it is asked).
  */
 function mayEchoNoChange(
   previous: {
-    alert_id?: string | null;
     finding_updated_at?: string | null;
     provider_severity?: string | null;
     written_back: Record<string, unknown> | null;
@@ -388,10 +387,7 @@ function mayEchoNoChange(
   f: NormalizedFinding,
 ): boolean {
   if (!sameVersion(previous, f)) return false;
-  return (
-    (previous.alert_id ?? null) !== null ||
-    WRITEBACK_FIELDS.some((field) => previous.written_back?.[ECHO_KEY[field]] !== undefined)
-  );
+  return WRITEBACK_FIELDS.some((field) => previous.written_back?.[ECHO_KEY[field]] !== undefined);
 }
 
 /**
@@ -878,10 +874,9 @@ export function createFindingSync(deps: {
         : previous && !isCustomAction && mayEchoNoChange(previous, finding)
           ? WRITEBACK_FIELDS
           : [];
+    const sentSince = new Date(clock.now().getTime() - ECHO_WINDOW_MS);
     const writes = previous
-      ? await writebacksRepository.writesOf(tx, integration.id, findingKey, asked, {
-          sentSince: new Date(clock.now().getTime() - ECHO_WINDOW_MS),
-        })
+      ? await writebacksRepository.writesOf(tx, integration.id, findingKey, asked, { sentSince })
       : [];
     const echoed = previous && !isCustomAction ? echoOfWriteBack(previous, finding, writes) : undefined;
     if (previous && echoed) {
@@ -945,7 +940,15 @@ export function createFindingSync(deps: {
       // A stale custom action's finding is older than the details the alert holds: only the action is news.
       const details = stale ? customActionDetails(fields.details) : fields.details;
       const changed = Object.keys(details).filter((k) => alert.details[k] !== details[k]);
-      if (!isCustomAction && previous && echoAgain(previous, finding, writes, changed)) {
+      // What echoAgain weighs, read only for an open alert's update that moves nothing, of the version last
+      // seen (any other is no echo): the reads above asked for no field then.
+      const sentLately =
+        asked.length > 0 || isCustomAction || !previous || moved.length > 0 || !sameVersion(previous, finding)
+          ? writes
+          : await writebacksRepository.writesOf(tx, integration.id, findingKey, WRITEBACK_FIELDS, {
+              sentSince,
+            });
+      if (!isCustomAction && previous && echoAgain(previous, finding, sentLately, changed)) {
         await save(alert.id);
         return {
           verdict: 'ignored',
