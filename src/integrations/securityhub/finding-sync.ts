@@ -329,6 +329,23 @@ function recordStateMoved(previous: { record_state: string | null }, f: Normaliz
   );
 }
 
+/** Whether the update moves what Vigil never writes back (record state, compliance): never an echo. */
+function providerStateMoved(
+  previous: { record_state: string | null; compliance_status: string | null },
+  f: NormalizedFinding,
+): boolean {
+  return recordStateMoved(previous, f) || (f.complianceStatus ?? null) !== previous.compliance_status;
+}
+
+/** The fields of the changes sent lately that this update carries back (echoesSentChange). */
+function echoedFields(
+  previous: { alert_id?: string | null },
+  f: NormalizedFinding,
+  writes: readonly FindingWrite[],
+): WritebackField[] {
+  return writes.filter((w) => echoesSentChange(w, previous.alert_id ?? null, f)).map((w) => w.field);
+}
+
 /**
  * The update only reflects what Vigil itself wrote back (the write-back's echo) when every field it moves
  * is moved to a value of Vigil's (vigilsValues); undefined when anything else changed. Record state and
@@ -352,8 +369,7 @@ export function echoOfWriteBack(
   f: NormalizedFinding,
   writes: readonly FindingWrite[] = [],
 ): string[] | undefined {
-  if (recordStateMoved(previous, f) || (f.complianceStatus ?? null) !== previous.compliance_status)
-    return undefined;
+  if (providerStateMoved(previous, f)) return undefined;
   const moved = movedFields(previous, f);
   if (moved.length === 0) return echoOfNoChange(previous, f, writes);
   const own = vigilsValues(previous, f, writes);
@@ -408,7 +424,7 @@ function echoOfNoChange(
   writes: readonly FindingWrite[],
 ): string[] | undefined {
   if (!sameVersion(previous, f)) return undefined;
-  const echoed = writes.filter((w) => echoesSentChange(w, previous.alert_id ?? null, f)).map((w) => w.field);
+  const echoed = echoedFields(previous, f, writes);
   if (echoed.length === 0) return undefined;
   // Only while written_back still holds the value: its first echo forgets it, and the changes sent stay in
   // writes for the whole echo window, so a later update moving nothing Vigil writes (Types, Confidence,
@@ -455,11 +471,8 @@ export function echoAgain(
   changedDetails: readonly string[],
 ): boolean {
   if (!sameVersion(previous, f) || movedFields(previous, f).length > 0) return false;
-  if (recordStateMoved(previous, f) || (f.complianceStatus ?? null) !== previous.compliance_status)
-    return false;
-  const echoed = new Set(
-    writes.filter((w) => echoesSentChange(w, previous.alert_id ?? null, f)).map((w) => w.field),
-  );
+  if (providerStateMoved(previous, f)) return false;
+  const echoed = new Set(echoedFields(previous, f, writes));
   if (echoed.size === 0) return false;
   const shown = new Set([...echoed].flatMap((field) => DETAIL_OF[field] ?? []));
   return changedDetails.every((key) => shown.has(key));
