@@ -1,10 +1,25 @@
 import { Button, Group, NativeSelect, Stack, Text, TextInput, Title } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
+import { notifications, type NotificationData } from '@mantine/notifications';
 import { useMutation, useQueryClient, type QueryKey } from '@tanstack/react-query';
 import { useState } from 'react';
 import { consoleApi, type Role } from '../api/console';
 import { ROLE_OPTIONS } from '../lib/oncall';
 import { FormError } from './FormError';
+
+/**
+ * What an invitation's notice says: `sent` when the email went; else the link to hand over (a notice that
+ * stays until closed).
+ */
+export function invitedNotice(email: string, link: string | undefined, sent: string): NotificationData {
+  return link
+    ? {
+        color: 'yellow',
+        autoClose: false,
+        title: `${email} is added, but the email could not be sent`,
+        message: `Give them this link to set their password (it works once, for 7 days): ${link}`,
+      }
+    : { color: 'teal', message: sent };
+}
 
 /**
  * Invites a person by email (POST /api/console/invitations). When Vigil could not send the email, the
@@ -13,37 +28,20 @@ import { FormError } from './FormError';
 export function InviteForm({
   heading,
   headingId,
-  headingOrder,
   refresh,
 }: {
   heading: string;
   headingId?: string;
-  headingOrder: 2 | 3;
   /** The query to read again once the person is added. */
   refresh: QueryKey;
 }) {
   const queryClient = useQueryClient();
   const [form, setForm] = useState({ email: '', fullName: '', role: 'user' as Role });
   const invite = useMutation({
-    mutationFn: async () => {
-      const answer = await consoleApi.invite({
-        email: form.email.trim(),
-        fullName: form.fullName.trim(),
-        role: form.role,
-      });
-      return answer;
-    },
+    mutationFn: () =>
+      consoleApi.invite({ email: form.email.trim(), fullName: form.fullName.trim(), role: form.role }),
     onSuccess: (answer) => {
-      notifications.show(
-        answer.link
-          ? {
-              color: 'yellow',
-              autoClose: false,
-              title: `${form.email} is added, but the email could not be sent`,
-              message: `Give them this link to set their password (it works once, for 7 days): ${answer.link}`,
-            }
-          : { color: 'teal', message: `Invitation sent to ${form.email}.` },
-      );
+      notifications.show(invitedNotice(form.email, answer.link, `Invitation sent to ${form.email}.`));
       // Invited again: the link went, the name and role asked for did not (the answer says where to).
       if (answer.unchanged)
         notifications.show({ color: 'yellow', autoClose: false, message: answer.unchanged });
@@ -59,7 +57,7 @@ export function InviteForm({
       }}
     >
       <Stack gap="xs">
-        <Title order={headingOrder} size={headingOrder === 2 ? 'h4' : 'h5'} id={headingId}>
+        <Title order={2} size="h4" id={headingId}>
           {heading}
         </Title>
         <Group grow wrap="wrap" align="flex-start">

@@ -11,7 +11,7 @@ import { isAdmin, useSession } from '../session';
 function InvitePerson() {
   return (
     <Card withBorder component="section" aria-labelledby="invite-person">
-      <InviteForm heading="Invite a person" headingId="invite-person" headingOrder={2} refresh={['users']} />
+      <InviteForm heading="Invite a person" headingId="invite-person" refresh={['users']} />
     </Card>
   );
 }

@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { api, ApiError, data } from '../../api/client';
 import { consoleApi, type Role } from '../../api/console';
 import type { TeamDetail, User } from '../../api/types';
+import { invitedNotice } from '../../components/InviteForm';
 import { FormError } from '../../components/FormError';
 import { UserAutocomplete } from '../../components/UserAutocomplete';
 import { ROLE_OPTIONS } from '../../lib/oncall';
@@ -71,17 +72,11 @@ export function InviteToTeam({ team }: { team: TeamDetail }) {
               color: 'teal',
               message: `${outcome.username} is added to ${team.name}. They were already in Vigil, so no invitation is sent.`,
             }
-          : outcome.link
-            ? {
-                color: 'yellow',
-                autoClose: false,
-                title: `${outcome.email} is added, but the email could not be sent`,
-                message: `Give them this link to set their password (it works once, for 7 days): ${outcome.link}`,
-              }
-            : {
-                color: 'teal',
-                message: `Invitation sent to ${outcome.email}, who is added to ${team.name}.`,
-              },
+          : invitedNotice(
+              outcome.email,
+              outcome.link,
+              `Invitation sent to ${outcome.email}, who is added to ${team.name}.`,
+            ),
       );
       setForm({ email: '', fullName: '', role: 'user' });
       void queryClient.invalidateQueries({ queryKey: ['team', team.id] });
