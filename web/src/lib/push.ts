@@ -208,9 +208,9 @@ export async function removeDevice(id: string): Promise<void> {
  */
 export async function stopPushHere(id: string): Promise<void> {
   try {
-    await removeDevice(id);
+    await pushApi.remove(id);
   } catch (error) {
     if (!(error instanceof ApiError && (error.status === 403 || error.status === 404))) throw error;
-    await endSubscriptionHere();
   }
+  await endSubscriptionHere();
 }
