@@ -12,11 +12,13 @@ export function useSchedules() {
 }
 
 /** Every escalation policy, with its rules. */
+export const escalationsQuery = {
+  queryKey: ['escalations'],
+  queryFn: () => data<EscalationDetail[]>(api.GET('/v2/escalations')),
+};
+
 export function useEscalations() {
-  return useQuery({
-    queryKey: ['escalations'],
-    queryFn: () => data<EscalationDetail[]>(api.GET('/v2/escalations')),
-  });
+  return useQuery(escalationsQuery);
 }
 
 export const ROLE_OPTIONS = [

@@ -1,9 +1,9 @@
 import { Button, Fieldset, Group, NativeSelect, Stack, Text } from '@mantine/core';
 import { useQueries, useQuery } from '@tanstack/react-query';
 import { api, ApiError, data } from '../../api/client';
-import type { EscalationDetail, User } from '../../api/types';
+import type { User } from '../../api/types';
 import { UserAutocomplete } from '../../components/UserAutocomplete';
-import { schedulesQuery, useEscalations, useSchedules } from '../../lib/oncall';
+import { escalationsQuery, schedulesQuery, useEscalations, useSchedules } from '../../lib/oncall';
 import { teamsQuery, useTeams } from '../../lib/teams';
 import type { PolicyResponder } from './model';
 
@@ -33,11 +33,7 @@ export function useResponderNames(responders: readonly PolicyResponder[]) {
   const idOnly = responders.filter(byIdOnly);
   const needs = (type: PolicyResponder['type']) => idOnly.some((r) => r.type === type);
   const teams = useQuery({ ...teamsQuery, enabled: needs('team') });
-  const escalations = useQuery({
-    queryKey: ['escalations'],
-    queryFn: () => data<EscalationDetail[]>(api.GET('/v2/escalations')),
-    enabled: needs('escalation'),
-  });
+  const escalations = useQuery({ ...escalationsQuery, enabled: needs('escalation') });
   const schedules = useQuery({ ...schedulesQuery, enabled: needs('schedule') });
   const userIds = [...new Set(idOnly.filter((r) => r.type === 'user').map((r) => r.id))];
   const users = useQueries({
